@@ -24,7 +24,7 @@ $(PY):
 
 # Reinstalled whenever the package metadata changes.
 $(VENV)/.installed: $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install -e ".[test,notebooks]"
+	$(PY) -m pip install -e ".[test]"
 	touch $@
 
 venv: $(VENV)/.installed
