@@ -1,0 +1,44 @@
+"""What every kerastools schedule shares: the step's dtype and nested configs."""
+
+import keras
+from keras import ops
+
+
+def prepare_step(step):
+    """Returns ``(step, dtype)``: the step as a float tensor and its dtype.
+
+    A floating step keeps its dtype (so ``float64`` steps give ``float64``
+    learning rates); an integer step (the optimizer's ``iterations``) is cast
+    to ``keras.config.floatx()``.
+    """
+    step = ops.convert_to_tensor(step)
+    dtype = keras.backend.standardize_dtype(step.dtype)
+    if not keras.backend.is_float_dtype(dtype):
+        dtype = keras.config.floatx()
+        step = ops.cast(step, dtype)
+    return step, dtype
+
+
+def const(value, dtype):
+    return ops.convert_to_tensor(value, dtype=dtype)
+
+
+def serialize_schedule(schedule):
+    """A float stays a float; a schedule becomes Keras' JSON-safe config."""
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return keras.saving.serialize_keras_object(schedule)
+    return float(schedule)
+
+
+def deserialize_schedule(config):
+    if isinstance(config, dict):
+        return keras.saving.deserialize_keras_object(config)
+    return config
+
+
+def evaluate(schedule, step, dtype):
+    """``schedule(step)`` (or the constant) as a tensor of ``dtype``."""
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        value = schedule(step)
+        return ops.cast(value, dtype)
+    return ops.full(ops.shape(step), float(schedule), dtype=dtype)
