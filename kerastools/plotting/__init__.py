@@ -1,6 +1,7 @@
 """Plotting: learning curves, schedules, filter responses, weight norms."""
 
+from kerastools.plotting.compare import plot_runs
 from kerastools.plotting.curves import plot_learning_curves
 from kerastools.plotting.curves import save_figure
 
-__all__ = ["plot_learning_curves", "save_figure"]
+__all__ = ["plot_learning_curves", "plot_runs", "save_figure"]
