@@ -1,0 +1,137 @@
+"""LearningRateLogger: the learning rate actually used, into ``logs`` and History."""
+
+import keras
+
+from kerastools.schedules.momentum import momentum_attribute
+
+
+def _optimizer(model):
+    opt = model.optimizer
+    return getattr(opt, "inner_optimizer", opt)
+
+
+def learning_rate_at(optimizer, step):
+    """The learning rate ``optimizer`` uses at ``step`` (a float).
+
+    A schedule is evaluated at ``step``; a variable or constant learning rate
+    (e.g. set by ``ReduceLROnPlateau``) is read as it is now.
+    """
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return float(keras.ops.convert_to_numpy(schedule(step)))
+    if schedule is not None and callable(schedule) and not isinstance(schedule, keras.Variable):
+        return float(keras.ops.convert_to_numpy(schedule()))
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def momentum_at(optimizer, step):
+    """``(name, value)`` of a momentum/``beta_1`` that varies, or ``(None, None)``.
+
+    Covers a ``FilterOptimizer`` whose ``gradient_pole`` is a schedule and a
+    Keras ``SGD``/``Adam`` driven by ``MomentumScheduler`` (a variable).
+    """
+    pole = getattr(optimizer, "gradient_pole", None)
+    if pole is not None and callable(pole):
+        name = "beta_1" if getattr(optimizer, "normalization_filter", None) is not None else "momentum"
+        return name, float(keras.ops.convert_to_numpy(pole(step)))
+    name = momentum_attribute(optimizer)
+    if name is not None:
+        value = getattr(optimizer, name)
+        if isinstance(value, keras.Variable):
+            return name, float(keras.ops.convert_to_numpy(value))
+    return None, None
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class LearningRateLogger(keras.callbacks.Callback):
+    """Writes the learning rate used (and a varying momentum) into the epoch logs.
+
+    Reference: Keras' ``History``/``CSVLogger``/``TensorBoard`` read ``logs``;
+    Keras evaluates a ``LearningRateSchedule`` at the optimizer's
+    ``iterations`` (the number of steps taken before the update).
+
+    At the end of epoch ``e`` it sets ``logs[key]`` to the learning rate of
+    the epoch's last step, ``schedule(iterations - 1)``
+    (``at="last"``, the default), or to the rate the next step will use,
+    ``schedule(iterations)`` (``at="next"``, what ``optimizer.learning_rate``
+    returns). With a constant or ``ReduceLROnPlateau``-driven rate both are the
+    current value. Also ``logs["momentum"]`` or ``logs["beta_1"]`` when that
+    coefficient varies (a ``FilterOptimizer`` schedule, or
+    ``MomentumScheduler``).
+
+    Place it before ``CSVLogger``/``TensorBoard`` in ``callbacks`` (Keras
+    calls callbacks in order and appends ``History`` last). It does no work per
+    batch unless ``per_batch=True``, which also records every step's rate in
+    ``batch_learning_rates`` (and ``batch_momenta``) and puts it in the batch
+    logs.
+
+    Args:
+        per_batch: also log every batch. Defaults to `False`.
+        log_momentum: log a varying momentum/``beta_1``. Defaults to `True`.
+        key: the logs key. Defaults to `"learning_rate"`.
+        at: ``"last"`` or ``"next"`` (see above). Defaults to `"last"`.
+
+    Example:
+
+    ```python
+    history = model.fit(x, y, epochs=10,
+                        callbacks=[LearningRateLogger(), keras.callbacks.CSVLogger("log.csv")])
+    history.history["learning_rate"]
+    ```
+    """
+
+    def __init__(self, per_batch=False, log_momentum=True, key="learning_rate", at="last"):
+        super().__init__()
+        if at not in ("last", "next"):
+            raise ValueError(f"Argument `at` must be one of ['last', 'next']. Received: at={at!r}")
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"Argument `key` must be a non-empty string. Received: key={key!r}")
+        self.per_batch = bool(per_batch)
+        self.log_momentum = bool(log_momentum)
+        self.key = key
+        self.at = at
+        self.batch_learning_rates = []
+        self.batch_momenta = []
+        if self.per_batch:
+            # Only then a batch hook (the default one keeps Keras' async dispatch).
+            self.on_train_batch_end = self._log_batch
+
+    def _step(self, optimizer):
+        iterations = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        return max(iterations - 1, 0) if self.at == "last" else iterations
+
+    def _write(self, logs):
+        opt = _optimizer(self.model)
+        step = self._step(opt)
+        lr = learning_rate_at(opt, step)
+        logs[self.key] = lr
+        momentum = None
+        if self.log_momentum:
+            name, momentum = momentum_at(opt, step)
+            if name is not None:
+                logs[name] = momentum
+        return lr, momentum
+
+    def on_train_begin(self, logs=None):
+        self.batch_learning_rates = []
+        self.batch_momenta = []
+
+    def _log_batch(self, batch, logs=None):
+        logs = logs if logs is not None else {}
+        lr, momentum = self._write(logs)
+        self.batch_learning_rates.append(lr)
+        if momentum is not None:
+            self.batch_momenta.append(momentum)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            self._write(logs)
+
+    def get_config(self):
+        return {"per_batch": self.per_batch, "log_momentum": self.log_momentum,
+                "key": self.key, "at": self.at}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+

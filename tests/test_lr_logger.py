@@ -1,0 +1,164 @@
+"""LearningRateLogger and MomentumScheduler through small model.fit runs."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from kerastools import schedules as S
+from kerastools.callbacks.lr_logger import LearningRateLogger
+from kerastools.schedules.momentum import MomentumScheduler
+
+N, BATCH = 40, 8  # 5 steps per epoch
+SPE = N // BATCH
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(N, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], "float32")).astype("float32")
+    return x, y
+
+
+def linear_model(optimizer):
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def test_schedule_value_reaches_history_and_csv(tmp_path):
+    sched = S.CyclicalLearningRate(0.001, 0.01, 3, mode="triangular2")
+    model = linear_model(keras.optimizers.SGD(sched))
+    x, y = data()
+    path = str(tmp_path / "log.csv")
+    history = model.fit(x, y, batch_size=BATCH, epochs=4, shuffle=False, verbose=0,
+                        callbacks=[LearningRateLogger(), keras.callbacks.CSVLogger(path)])
+    last_steps = np.arange(1, 5) * SPE - 1
+    want = [float(sched(int(s))) for s in last_steps]
+    np.testing.assert_allclose(history.history["learning_rate"], want, rtol=1e-6)
+    rows = list(csv.DictReader(open(path)))
+    np.testing.assert_allclose([float(r["learning_rate"]) for r in rows], want, rtol=1e-6)
+    assert "momentum" not in history.history  # nothing varies
+
+
+def test_at_next_matches_keras_optimizer_learning_rate():
+    sched = S.OneCycle(0.1, 20)
+    model = linear_model(keras.optimizers.SGD(sched))
+    x, y = data()
+    seen = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(float(model.optimizer.learning_rate))
+
+    history = model.fit(x, y, batch_size=BATCH, epochs=3, verbose=0,
+                        callbacks=[LearningRateLogger(at="next"), Probe()])
+    np.testing.assert_allclose(history.history["learning_rate"], seen, rtol=1e-7)
+    np.testing.assert_allclose(seen, [float(sched(s)) for s in (5, 10, 15)], rtol=1e-6)
+
+
+def test_per_batch_values_are_the_rates_used():
+    sched = S.SGDR(0.05, 4, t_mul=2.0)
+    model = linear_model(keras.optimizers.SGD(sched))
+    x, y = data()
+    logger = LearningRateLogger(per_batch=True)
+    model.fit(x, y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0, callbacks=[logger])
+    want = np.asarray(sched(np.arange(3 * SPE, dtype="float32")))
+    np.testing.assert_allclose(logger.batch_learning_rates, want, rtol=1e-6)
+
+
+def test_constant_and_reduce_on_plateau():
+    model = linear_model(keras.optimizers.SGD(0.02))
+    x, y = data()
+    history = model.fit(
+        x, y * 0 + 1e3, batch_size=BATCH, epochs=4, verbose=0,
+        callbacks=[keras.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=1e9),
+                   LearningRateLogger()])
+    # ReduceLROnPlateau runs first: the first epoch sets the best loss, each
+    # later one halves the rate; the logger sees the rate as it is now.
+    np.testing.assert_allclose(history.history["learning_rate"], [0.02, 0.01, 0.005, 0.0025],
+                               rtol=1e-6)
+
+
+def test_no_batch_hook_unless_per_batch():
+    from keras.callbacks import Callback
+
+    assert LearningRateLogger().on_train_batch_end.__func__ is Callback.on_train_batch_end
+    assert LearningRateLogger(per_batch=True).on_train_batch_end.__func__ is not \
+        Callback.on_train_batch_end
+
+
+def simulate_sgd(x, y, lrs, moms, epochs):
+    w = np.zeros((3, 1))
+    v = np.zeros((3, 1))
+    t = 0
+    for _ in range(epochs):
+        for k in range(SPE):
+            xb, yb = x[k * BATCH:(k + 1) * BATCH], y[k * BATCH:(k + 1) * BATCH]
+            g = 2 * xb.T @ (xb @ w - yb) / BATCH
+            v = moms[t] * v - lrs[t] * g
+            w = w + v
+            t += 1
+    return w
+
+
+def simulate_adam(x, y, lrs, b1s, epochs, b2=0.999, eps=1e-7):
+    w = np.zeros((3, 1))
+    m = np.zeros((3, 1))
+    v = np.zeros((3, 1))
+    t = 0
+    for _ in range(epochs):
+        for k in range(SPE):
+            xb, yb = x[k * BATCH:(k + 1) * BATCH], y[k * BATCH:(k + 1) * BATCH]
+            g = 2 * xb.T @ (xb @ w - yb) / BATCH
+            b1 = b1s[t]
+            alpha = lrs[t] * np.sqrt(1 - b2 ** (t + 1)) / (1 - b1 ** (t + 1))
+            m = m + (g - m) * (1 - b1)
+            v = v + (g * g - v) * (1 - b2)
+            w = w - alpha * m / (np.sqrt(v) + eps)
+            t += 1
+    return w
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_momentum_scheduler_cycles_keras_sgd_and_adam(kind):
+    epochs = 3
+    sched = S.OneCycle(0.05, epochs * SPE)
+    mom = sched.momentum_schedule(0.85, 0.95)
+    opt = (keras.optimizers.SGD(sched, momentum=0.9) if kind == "sgd"
+           else keras.optimizers.Adam(sched, beta_1=0.9))
+    model = linear_model(opt)
+    x, y = data()
+    logger = LearningRateLogger(per_batch=True)
+    history = model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
+                        callbacks=[MomentumScheduler(mom), logger])
+    steps = np.arange(epochs * SPE, dtype="float64")
+    lrs, moms = np.asarray(sched(steps)), np.asarray(mom(steps))
+    name = "momentum" if kind == "sgd" else "beta_1"
+    np.testing.assert_allclose(logger.batch_momenta, moms, rtol=1e-6)
+    np.testing.assert_allclose(history.history[name], moms[SPE - 1::SPE], rtol=1e-6)
+    simulate = simulate_sgd if kind == "sgd" else simulate_adam
+    want = simulate(x.astype("float64"), y.astype("float64"), lrs, moms, epochs)
+    np.testing.assert_allclose(model.get_weights()[0], want, rtol=2e-4, atol=1e-6)
+    # A constant momentum would end elsewhere: the schedule had an effect.
+    other = simulate(x.astype("float64"), y.astype("float64"), lrs, np.full_like(moms, 0.9), epochs)
+    assert np.max(np.abs(other - want)) > 1e-3
+    # Afterwards the float is back, the optimizer saves as before.
+    assert getattr(model.optimizer, name) == 0.9
+    assert len(model.optimizer.variables) == len(opt.variables)
+    keras.saving.serialize_keras_object(model.optimizer)
+
+
+def test_momentum_scheduler_bad_input():
+    with pytest.raises(ValueError, match="attribute='rho'"):
+        MomentumScheduler(S.OneCycle(0.1, 10).momentum_schedule(), attribute="rho")
+    model = linear_model(keras.optimizers.SGD(0.1))
+    x, y = data()
+    with pytest.raises(ValueError, match="momentum=0"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[MomentumScheduler(S.OneCycle(0.1, 10).momentum_schedule())])
+    with pytest.raises(ValueError, match="at='first'"):
+        LearningRateLogger(at="first")
