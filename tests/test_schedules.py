@@ -477,3 +477,23 @@ def test_schedule_drives_a_jit_compiled_fit():
 def test_bad_input(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# ---------------------------------------------------------------- plotting
+
+
+def test_plot_schedule_draws_the_values(tmp_path):
+    from kerastools.plotting import save_figure
+    from kerastools.plotting.schedules import plot_schedule
+
+    sched = S.OneCycle(0.1, 50)
+    fig = plot_schedule({"one-cycle": sched, "constant": 0.05,
+                         "keras step": keras.optimizers.schedules.PiecewiseConstantDecay([20], [0.1, 0.01])},
+                        60, momentum=sched.momentum_schedule(), steps_per_epoch=10)
+    lines = fig.axes[0].get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), ref_one_cycle(np.arange(60), 0.1, 50), rtol=2e-5)
+    np.testing.assert_allclose(lines[0].get_xdata(), np.arange(60) / 10)
+    np.testing.assert_allclose(lines[2].get_ydata(), np.where(np.arange(60) <= 20, 0.1, 0.01))
+    assert fig.axes[0].get_xlabel() == "epoch"
+    save_figure(fig, tmp_path / "s.png")
+    assert (tmp_path / "s.png").stat().st_size > 1000
