@@ -3,5 +3,7 @@
 from kerastools.plotting.compare import plot_runs
 from kerastools.plotting.curves import plot_learning_curves
 from kerastools.plotting.curves import save_figure
+from kerastools.plotting.schedules import plot_lr_finder
+from kerastools.plotting.schedules import plot_schedule
 
-__all__ = ["plot_learning_curves", "plot_runs", "save_figure"]
+__all__ = ["plot_learning_curves", "plot_runs", "save_figure", "plot_schedule", "plot_lr_finder"]
