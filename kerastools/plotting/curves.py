@@ -4,6 +4,7 @@ Figures are made with ``matplotlib.figure.Figure`` directly, not pyplot, so no
 global figure is kept alive and nothing depends on a display.
 """
 
+import io
 import math
 import os
 import tempfile
@@ -24,24 +25,91 @@ def _history_dict(history):
 
 def base_metrics(logs):
     """Names that have a training curve (``loss``, ``accuracy``, ...)."""
-    return [
+    names = [
         k
         for k in logs
         if not k.startswith("val_") and "/" not in k and k != "learning_rate"
     ]
+    return sorted(names, key=lambda k: k != "loss")  # loss first, others in log order
 
 
-def plot_learning_curves(history, metrics=None, log_scale=False, mark_best=True, title=None):
+HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou", "r2")
+
+
+def lower_is_better(name):
+    """Losses and errors go down; accuracies, AUC, precision, recall go up."""
+    base = name[4:] if name.startswith("val_") else name
+    if "loss" in base or "error" in base:
+        return True
+    return not any(h in base for h in HIGHER_IS_BETTER)
+
+
+def best_epoch(values, name):
+    """0-based index of the best value (first one on ties)."""
+    values = list(values)
+    key = values.__getitem__
+    return min(range(len(values)), key=key) if lower_is_better(name) \
+        else max(range(len(values)), key=key)
+
+
+def draw_learning_curves(fig, logs, names, log_scale=False, mark_best=True, title=None,
+                         batch_loss=None, batch_label="loss per batch (EMA)"):
+    """Draws the learning-curve panels of ``names`` onto ``fig``.
+
+    ``batch_loss``: ``None`` or ``(x, y)`` with ``x`` in (fractional) epochs;
+    drawn in the ``loss`` panel as a thin line.
+    """
+    ncols = min(len(names), 2) or 1
+    nrows = max(1, math.ceil(len(names) / ncols))
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        train = [float(v) for v in logs.get(name, [])]
+        val = [float(v) for v in logs.get("val_" + name, []) or []]
+        positive = all(v > 0 for v in train + val)
+        if batch_loss is not None and name == "loss" and len(batch_loss[0]):
+            bx, by = batch_loss
+            ax.plot(bx, by, color="0.55", linewidth=0.8, label=batch_label)
+            positive = positive and bool(min(by) > 0)
+        if train:
+            ax.plot(range(1, len(train) + 1), train, "-", color="C0", marker=".",
+                    label=name)
+        if val:
+            ax.plot(range(1, len(val) + 1), val, "-", color="C1", marker=".",
+                    label="val_" + name)
+        curve, curve_name = (val, "val_" + name) if val else (train, name)
+        if mark_best and curve:
+            best = best_epoch(curve, name)
+            ax.axvline(best + 1, color="0.6", linestyle=":", linewidth=1)
+            ax.plot([best + 1], [curve[best]], "o", color="C3",
+                    label=f"best {curve_name}: epoch {best + 1}, {curve[best]:.4g}")
+        if log_scale and positive:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", loc="upper right" if lower_is_better(name) else "lower right")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_learning_curves(history, metrics=None, log_scale=False, mark_best=True, title=None,
+                         batch_loss=None):
     """One panel per metric, training and ``val_`` curves against epochs.
 
     Args:
         history: a ``keras.callbacks.History`` or its ``history`` dict.
         metrics: names to plot. Defaults to `None` (every metric with a
             training curve).
-        log_scale: a log y axis (for losses). Defaults to `False`.
-        mark_best: mark the best validation epoch (minimum for losses,
-            maximum otherwise). Defaults to `True`.
+        log_scale: a log y axis (used where every value is positive).
+            Defaults to `False`.
+        mark_best: mark the best epoch of the validation curve (of the
+            training curve when there is no validation): the minimum for
+            losses and errors, the maximum for accuracies. Defaults to `True`.
         title: figure title. Defaults to `None`.
+        batch_loss: ``(x, y)``, a per-batch (smoothed) training loss with
+            ``x`` in fractional epochs, drawn in the ``loss`` panel.
+            Defaults to `None`.
 
     Returns:
         A ``matplotlib.figure.Figure``.
@@ -57,30 +125,86 @@ def plot_learning_curves(history, metrics=None, log_scale=False, mark_best=True,
     ncols = min(len(names), 2) or 1
     nrows = max(1, math.ceil(len(names) / ncols))
     fig = Figure(figsize=(5.5 * ncols, 3.8 * nrows), layout="constrained")
-    for i, name in enumerate(names):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
-        train = logs[name]
-        epochs = range(1, len(train) + 1)
-        ax.plot(epochs, train, label=name)
-        val = logs.get("val_" + name)
-        if val:
-            ax.plot(range(1, len(val) + 1), val, label="val_" + name)
-            if mark_best:
-                lower_is_better = "loss" in name or "error" in name
-                best = min(range(len(val)), key=val.__getitem__) if lower_is_better \
-                    else max(range(len(val)), key=val.__getitem__)
-                ax.axvline(best + 1, color="0.6", linestyle=":", linewidth=1)
-                ax.plot([best + 1], [val[best]], "o", color="C1",
-                        label=f"best epoch {best + 1}: {val[best]:.4g}")
-        if log_scale and all(v > 0 for v in train):
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    if title:
-        fig.suptitle(title)
-    return fig
+    return draw_learning_curves(fig, logs, names, log_scale=log_scale, mark_best=mark_best,
+                                title=title, batch_loss=batch_loss)
+
+
+def render_learning_curves(job):
+    """Draws a learning-curve figure from a plain ``job`` dict and writes it.
+
+    The keys: ``logs`` (dict of lists), ``metrics`` (names), ``log_scale``,
+    ``mark_best``, ``title``, ``batch_loss`` (``None`` or ``(x, y)``),
+    ``dpi`` and ``path`` (``None``: return the PNG bytes instead). Uses a
+    fixed layout (cheaper than constrained layout) and clears the figure.
+    This module imports only matplotlib and NumPy, so a worker process can
+    load it by file path without Keras (see ``LearningCurves``).
+    """
+    names = list(job["metrics"])
+    ncols = min(len(names), 2) or 1
+    nrows = max(1, math.ceil(len(names) / ncols))
+    fig = Figure(figsize=(5.5 * ncols, 3.6 * nrows + (0.3 if job.get("title") else 0)))
+    fig.subplots_adjust(left=0.08 if ncols == 2 else 0.14, right=0.98, wspace=0.28,
+                        hspace=0.4, bottom=0.14 / nrows,
+                        top=1 - (0.1 if job.get("title") else 0.05) / nrows)
+    try:
+        draw_learning_curves(fig, job["logs"], names, log_scale=job.get("log_scale", False),
+                             mark_best=job.get("mark_best", True), title=job.get("title"),
+                             batch_loss=job.get("batch_loss"),
+                             batch_label=job.get("batch_label", "loss per batch (EMA)"))
+        if job.get("path") is None:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=job.get("dpi", 100))
+            return buf.getvalue()
+        return save_figure(fig, job["path"], dpi=job.get("dpi", 100))
+    finally:
+        fig.clear()
+
+
+def _worker_main(stdin, stdout):
+    """Render loop of a background process: length-prefixed pickled jobs in,
+    one ``ok <path>`` / ``error <message>`` line out per job; EOF ends it."""
+    import pickle
+    import struct
+    import traceback
+
+    while True:
+        header = stdin.read(8)
+        if len(header) < 8:
+            return
+        (size,) = struct.unpack("<Q", header)
+        job = pickle.loads(stdin.read(size))
+        try:
+            path = render_learning_curves(job)
+            reply = f"ok {path}"
+        except Exception as exc:  # reported to the parent, which raises it
+            reply = "error " + repr(exc).replace("\n", " ") + " | " + \
+                traceback.format_exc().replace("\n", " | ")
+        stdout.write((reply + "\n").encode())
+        stdout.flush()
+
+
+def _usual_permissions(path):
+    """mkstemp makes 0600 files; figures are meant to be read by others (0644)."""
+    os.chmod(path, 0o644)
+
+
+def write_bytes_atomic(path, data):
+    """Writes ``data`` to ``path`` through a temporary file and a rename."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-",
+                               suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        _usual_permissions(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
 
 
 def save_figure(fig, path, dpi=100):
@@ -96,6 +220,7 @@ def save_figure(fig, path, dpi=100):
     try:
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, dpi=dpi, format=suffix.lstrip("."))
+        _usual_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,0 +1,215 @@
+"""LearningCurves: per-batch losses, the filter core's smoothing, files, errors, memory."""
+
+import gc
+import os
+
+import keras
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from kerastools.callbacks import LearningCurves
+from kerastools.callbacks import learning_curves as lc_module
+from kerastools.filters import ARMAFilter
+
+
+def _model():
+    inputs = keras.Input(shape=(6,))
+    z = keras.layers.Dense(8, activation="tanh", name="hidden")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax", name="output")(z)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.2), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _data(n=128):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    return x, (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+
+
+class _BatchLoss(keras.callbacks.Callback):
+    """The loss of each batch before its update, computed independently."""
+
+    def __init__(self, x, y, batch_size):
+        super().__init__()
+        self.x, self.y, self.bs, self.losses = x, y, batch_size, []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        xb = self.x[batch * self.bs:(batch + 1) * self.bs]
+        yb = self.y[batch * self.bs:(batch + 1) * self.bs]
+        p = np.asarray(self.model(xb, training=False), dtype=np.float64)
+        self.losses.append(float(np.mean(-np.log(p[np.arange(len(yb)), yb]))))
+
+
+def test_per_batch_losses_and_smoothing_match_references(tmp_path):
+    x, y = _data(128)
+    model = _model()
+    ref = _BatchLoss(x, y, 16)
+    curves = LearningCurves(str(tmp_path / "c.png"), smoothing=0.9, background=False, dpi=30)
+    model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0, callbacks=[ref, curves])
+    assert len(curves.batch_loss) == 24
+    np.testing.assert_allclose(curves.batch_loss, ref.losses, rtol=2e-5, atol=2e-6)
+    # the whole-run compensated EMA of the filter core, computed in one go
+    expected = ARMAFilter.ema(0.9, transient_compensation=True).apply(curves.batch_loss)
+    np.testing.assert_allclose(curves.batch_smoothed, expected, rtol=1e-12)
+    assert curves.batch_smoothed[0] == pytest.approx(curves.batch_loss[0])  # no pull to zero
+    np.testing.assert_allclose(curves.batch_x[:8], (np.arange(8) + 1) / 8)
+    assert curves.batch_x[-1] == pytest.approx(3.0)
+
+
+def test_per_batch_losses_with_steps_per_execution():
+    counts, losses = lc_module.per_batch_losses([1, 3, 5], [2.0, 3.0, 3.0])
+    # batches 0-1 mean 2 (total 4), 0-3 mean 3 (total 12), 0-5 mean 3 (total 18)
+    np.testing.assert_allclose(counts, [2, 4, 6])
+    np.testing.assert_allclose(losses, [2.0, 4.0, 3.0])
+
+
+class _FileWatcher(keras.callbacks.Callback):
+    def __init__(self, path):
+        super().__init__()
+        self.path, self.seen = path, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(os.path.getsize(self.path) if os.path.exists(self.path) else 0)
+
+
+def test_png_every_epoch_inline_without_validation(tmp_path):
+    path = tmp_path / "new" / "dir" / "curves.png"
+    x, y = _data(64)
+    curves = LearningCurves(str(path), background=False, dpi=30, log_scale=True)
+    watch = _FileWatcher(str(path))
+    _model().fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[curves, watch])
+    assert all(size > 0 for size in watch.seen) and len(watch.seen) == 3
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in path.parent.iterdir()] == ["curves.png"]  # no temporary left
+    assert len(curves.history["loss"]) == 3 and "val_loss" not in curves.history
+
+
+def test_background_worker_writes_and_exits(tmp_path):
+    path = tmp_path / "curves.png"
+    x, y = _data(64)
+    curves = LearningCurves(str(path), metrics=["loss", "accuracy"], dpi=30)
+    _model().fit(x, y, epochs=2, batch_size=16, validation_split=0.25, verbose=0,
+                 callbacks=[curves])
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert curves._worker is None  # closed at train end
+    assert set(curves.history) >= {"loss", "val_loss", "accuracy", "val_accuracy"}
+
+
+def test_worker_errors_surface_in_the_training_process(tmp_path, monkeypatch):
+    curves = LearningCurves(str(tmp_path / "c.png"), dpi=30)
+    curves.set_model(_model())
+    curves.on_train_begin()
+    assert curves._worker is not None
+    curves._worker.submit({"metrics": ["loss"], "logs": {}, "path": str(tmp_path / "c.png"),
+                           "dpi": "not a number"})
+    curves._worker.wait()
+    with pytest.raises(RuntimeError, match="could not write"):
+        curves._raise_worker_errors()
+    curves._worker.close()
+
+
+def test_live_mode_updates_one_display(tmp_path, monkeypatch):
+    calls = []
+
+    class Handle:
+        def update(self, obj):
+            calls.append(("update", obj))
+
+    from IPython import display as ipd
+
+    def fake_display(obj, display_id=None):
+        calls.append(("display", obj))
+        return Handle()
+
+    monkeypatch.setattr(ipd, "display", fake_display)
+    x, y = _data(64)
+    path = tmp_path / "c.png"
+    _model().fit(x, y, epochs=3, verbose=0,
+                 callbacks=[LearningCurves(str(path), live=True, dpi=30)])
+    assert [c[0] for c in calls] == ["display", "update", "update", "update"]  # + train end
+    assert calls[0][1].data[:4] == b"\x89PNG" and path.exists()
+
+
+def _matplotlib_objects():
+    gc.collect()
+    return sum(str(getattr(type(o), "__module__", "")).startswith("matplotlib.")
+               for o in gc.get_objects())
+
+
+def _rss_kb():
+    with open(f"/proc/{os.getpid()}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
+@pytest.mark.slow
+def test_no_figure_or_memory_growth_over_200_epochs(tmp_path):
+    """200 epochs drawn in this process: no Figure survives, memory is flat."""
+    curves = LearningCurves(str(tmp_path / "c.png"), metrics=["loss"], dpi=10,
+                            background=False, smoothing=0.9)
+    curves.set_model(_model())
+    curves.set_params({"steps": 4, "epochs": 200})
+    curves.on_train_begin()
+
+    def epoch(e):
+        for b in range(4):
+            curves.on_train_batch_end(b, {"loss": 1.0 / (e + 1)})
+        curves.on_epoch_end(e, {"loss": 1.0 / (e + 1), "val_loss": 1.2 / (e + 1)})
+
+    for e in range(20):
+        epoch(e)
+    objects, rss = _matplotlib_objects(), _rss_kb()
+    for e in range(20, 200):
+        epoch(e)
+    curves.on_train_end()
+    assert _matplotlib_objects() <= objects
+    assert sum(isinstance(o, Figure) for o in gc.get_objects()) == 0
+    assert _rss_kb() - rss < 30_000  # kB; a leaked figure per epoch would be ~180 figures
+    assert len(curves.history["loss"]) == 200
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(path="curves.txt"), "path"),
+    (dict(path=""), "path"),
+    (dict(metrics="loss"), "metrics"),
+    (dict(metrics=[]), "metrics"),
+    (dict(dpi=0), "dpi"),
+    (dict(smoothing=1.0), "smoothing"),
+    (dict(smoothing=-0.1), "smoothing"),
+    (dict(live="yes"), "live"),
+])
+def test_bad_arguments_at_construction(kwargs, match):
+    with pytest.raises(ValueError, match=f"Argument `{match}`"):
+        LearningCurves(**kwargs)
+
+
+class _CountBatches(keras.callbacks.Callback):
+    n = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        _CountBatches.n += 1
+
+
+@pytest.mark.parametrize("metrics, match", [
+    (["loss", "acuracy"], "names 'acuracy'"),
+    (["val_loss"], "without `val_`"),
+])
+def test_unknown_metric_fails_at_train_begin(tmp_path, metrics, match):
+    x, y = _data(32)
+    _CountBatches.n = 0
+    with pytest.raises(ValueError, match=match):
+        _model().fit(x, y, epochs=40, verbose=0, callbacks=[
+            _CountBatches(), LearningCurves(str(tmp_path / "c.png"), metrics=metrics)])
+    assert _CountBatches.n == 0
+
+
+def test_unwritable_path_fails_at_train_begin(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    x, y = _data(32)
+    with pytest.raises(ValueError, match="Argument `path` must be a writable"):
+        _model().fit(x, y, epochs=40, verbose=0,
+                     callbacks=[LearningCurves(str(blocker / "sub" / "c.png"))])

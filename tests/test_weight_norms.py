@@ -1,0 +1,120 @@
+"""WeightNormTracker: norms in the logs, equal to NumPy's on the weights."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from kerastools.callbacks import WeightNormTracker
+
+
+def _model(l2=0.0, name="mlp"):
+    reg = keras.regularizers.L2(l2) if l2 else None
+    inputs = keras.Input(shape=(12,))
+    z = keras.layers.Dense(8, activation="relu", name="hidden", kernel_regularizer=reg)(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax", name="output", kernel_regularizer=reg)(z)
+    model = keras.Model(inputs, outputs, name=name)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _data(n=96):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 12)).astype("float32"), rng.integers(0, 3, n)
+
+
+class _Snapshot(keras.callbacks.Callback):
+    """Copies the weights at every epoch end (the independent reference)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append({v.path: np.array(v.numpy(), dtype=np.float64)
+                             for v in self.model.trainable_weights})
+
+
+def test_norms_match_numpy_every_epoch():
+    x, y = _data()
+    model = _model()
+    snap = _Snapshot()
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0,
+                        callbacks=[WeightNormTracker(norms=("l2", "l1", "max")), snap])
+    h = history.history
+    for epoch, weights in enumerate(snap.weights):
+        for path, w in weights.items():
+            np.testing.assert_allclose(h[f"weight_norm/{path}"][epoch], np.sqrt(np.sum(w**2)), rtol=1e-6)
+            np.testing.assert_allclose(h[f"weight_norm_l1/{path}"][epoch], np.sum(np.abs(w)), rtol=1e-6)
+            np.testing.assert_allclose(h[f"weight_norm_max/{path}"][epoch], np.max(np.abs(w)), rtol=1e-6)
+    assert "weight_norm/hidden/kernel" in h and "weight_norm/output/bias" in h
+    assert len(h["weight_norm/hidden/kernel"]) == 3
+
+
+def test_by_model_and_no_biases_and_layers():
+    x, y = _data()
+    model = _model()
+    snap = _Snapshot()
+    h = model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        WeightNormTracker(norms=("l2", "max"), by="model", include_biases=False), snap]).history
+    assert {k for k in h if k.startswith("weight_norm")} == {"weight_norm/model", "weight_norm_max/model"}
+    kernels = [w for p, w in snap.weights[-1].items() if p.endswith("kernel")]
+    np.testing.assert_allclose(h["weight_norm/model"][-1],
+                               np.sqrt(sum(np.sum(w**2) for w in kernels)), rtol=1e-6)
+    np.testing.assert_allclose(h["weight_norm_max/model"][-1],
+                               max(np.max(np.abs(w)) for w in kernels), rtol=1e-6)
+    h = _model().fit(x, y, epochs=1, verbose=0,
+                     callbacks=[WeightNormTracker(layers=["output"])]).history
+    assert {k for k in h if k.startswith("weight_norm")} == {
+        "weight_norm/output/kernel", "weight_norm/output/bias"}
+
+
+def test_sequential_keys_leave_out_the_model_name():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="d")], name="seq")
+    model.compile("sgd", "mse")
+    h = model.fit(np.ones((8, 4)), np.ones((8, 2)), verbose=0, callbacks=[WeightNormTracker()]).history
+    assert "weight_norm/d/kernel" in h
+
+
+def test_csv_logger_gets_the_norms(tmp_path):
+    x, y = _data()
+    path = tmp_path / "log.csv"
+    _model().fit(x, y, epochs=2, verbose=0,
+                 callbacks=[WeightNormTracker(), keras.callbacks.CSVLogger(str(path))])
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 2 and float(rows[1]["weight_norm/hidden/kernel"]) > 0
+
+
+def test_l2_keeps_weights_smaller():
+    """The course's weight-evolution observation: L2 bounds the weight norm."""
+    x, y = _data(192)
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+    hist = {}
+    for l2 in (0.0, 0.01):
+        keras.utils.set_random_seed(1)
+        hist[l2] = _model(l2).fit(x, y, epochs=15, batch_size=16, verbose=0,
+                                  callbacks=[WeightNormTracker()]).history
+    free = hist[0.0]["weight_norm/hidden/kernel"]
+    reg = hist[0.01]["weight_norm/hidden/kernel"]
+    assert free[-1] > free[0]  # grows while fitting
+    assert reg[-1] < free[-1]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(norms=("l3",)), "norms"),
+    (dict(norms=()), "norms"),
+    (dict(norms=("l2", "l2")), "norms"),
+    (dict(by="unit"), "by"),
+    (dict(include_biases="yes"), "include_biases"),
+    (dict(layers="hidden"), "layers"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=f"Argument `{match}`"):
+        WeightNormTracker(**kwargs)
+
+
+def test_unknown_layer_fails_at_train_begin():
+    x, y = _data(16)
+    with pytest.raises(ValueError, match="Argument `layers` names 'nope'"):
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[WeightNormTracker(layers=["nope"])])
