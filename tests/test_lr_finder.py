@@ -5,9 +5,7 @@ import numpy as np
 import pytest
 
 from kerastools import schedules as S
-from kerastools.callbacks.lr_finder import LRFinder
-from kerastools.callbacks.lr_finder import find_learning_rate
-from kerastools.callbacks.lr_finder import suggest
+from kerastools.callbacks.lr_finder import LRFinder, find_learning_rate, suggest
 from kerastools.callbacks.lr_logger import LearningRateLogger
 from kerastools.plotting.schedules import plot_lr_finder
 
@@ -145,12 +143,12 @@ def test_plot(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(min_learning_rate=0.0), "min_learning_rate=0.0"),
-    (dict(min_learning_rate=1.0, max_learning_rate=0.1), "max_learning_rate=0.1"),
-    (dict(num_steps=1), "num_steps=1"),
-    (dict(mode="cubic"), "mode='cubic'"),
-    (dict(smoothing=1.0), "smoothing=1.0"),
-    (dict(divergence_threshold=0.5), "divergence_threshold=0.5"),
+    ({"min_learning_rate": 0.0}, "min_learning_rate=0.0"),
+    ({"min_learning_rate": 1.0, "max_learning_rate": 0.1}, "max_learning_rate=0.1"),
+    ({"num_steps": 1}, "num_steps=1"),
+    ({"mode": "cubic"}, "mode='cubic'"),
+    ({"smoothing": 1.0}, "smoothing=1.0"),
+    ({"divergence_threshold": 0.5}, "divergence_threshold=0.5"),
 ])
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -39,7 +39,8 @@ def test_schedule_value_reaches_history_and_csv(tmp_path):
     last_steps = np.arange(1, 5) * SPE - 1
     want = [float(sched(int(s))) for s in last_steps]
     np.testing.assert_allclose(history.history["learning_rate"], want, rtol=1e-6)
-    rows = list(csv.DictReader(open(path)))
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
     np.testing.assert_allclose([float(r["learning_rate"]) for r in rows], want, rtol=1e-6)
     assert "momentum" not in history.history  # nothing varies
 

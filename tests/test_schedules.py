@@ -23,7 +23,7 @@ from kerastools import schedules as S
 
 HERE = os.path.dirname(__file__)
 DTYPES = ["float32", "float64"]
-TOL = {"float32": dict(rtol=2e-5, atol=1e-9), "float64": dict(rtol=1e-12, atol=1e-15)}
+TOL = {"float32": {"rtol": 2e-5, "atol": 1e-9}, "float64": {"rtol": 1e-12, "atol": 1e-15}}
 
 
 def evaluate(schedule, steps, dtype):
@@ -177,10 +177,10 @@ def test_custom_scale_function_by_registered_name(tmp_path):
 
 
 ONE_CYCLE_CASES = [
-    dict(max_lr=0.1, total=50),
-    dict(max_lr=0.1, total=47, pct=0.25, strategy="linear", three=True),
-    dict(max_lr=0.3, total=13, pct=0.37, div=10.0, final_div=100.0),
-    dict(max_lr=1.0, total=100, pct=0.5, three=True),
+    {"max_lr": 0.1, "total": 50},
+    {"max_lr": 0.1, "total": 47, "pct": 0.25, "strategy": "linear", "three": True},
+    {"max_lr": 0.3, "total": 13, "pct": 0.37, "div": 10.0, "final_div": 100.0},
+    {"max_lr": 1.0, "total": 100, "pct": 0.5, "three": True},
 ]
 
 
@@ -215,12 +215,12 @@ def test_one_cycle_matches_pytorch_formula(case, dtype):
 
 
 SGDR_CASES = [
-    dict(t0=7, t_mul=1),
-    dict(t0=5, t_mul=2),
-    dict(t0=3, t_mul=3, m_mul=0.5, alpha=0.1),
-    dict(t0=10, t_mul=2, m_mul=0.8, warmup=4, mode="once"),
-    dict(t0=10, t_mul=2, m_mul=0.8, alpha=0.05, warmup=3, mode="every_restart"),
-    dict(t0=8, t_mul=1, warmup=2, mode="every_restart"),
+    {"t0": 7, "t_mul": 1},
+    {"t0": 5, "t_mul": 2},
+    {"t0": 3, "t_mul": 3, "m_mul": 0.5, "alpha": 0.1},
+    {"t0": 10, "t_mul": 2, "m_mul": 0.8, "warmup": 4, "mode": "once"},
+    {"t0": 10, "t_mul": 2, "m_mul": 0.8, "alpha": 0.05, "warmup": 3, "mode": "every_restart"},
+    {"t0": 8, "t_mul": 1, "warmup": 2, "mode": "every_restart"},
 ]
 
 
@@ -274,7 +274,8 @@ def test_sgdr_large_steps_restart_exactly():
 
 
 def test_step_for_step_equal_to_pytorch_recording():
-    data = json.load(open(os.path.join(HERE, "test_schedules_torch_reference.json")))["data"]
+    with open(os.path.join(HERE, "test_schedules_torch_reference.json")) as f:
+        data = json.load(f)["data"]
     made = {
         "clr_tri": S.CyclicalLearningRate(0.001, 0.01, 7),
         "clr_tri2": S.CyclicalLearningRate(0.001, 0.01, 7, mode="triangular2"),
@@ -322,10 +323,10 @@ def test_warmup(shape, dtype):
                 want.append(a * (0.1 / a) ** p)
         else:
             want.append(0.1 * 0.5 ** ((t - 8) / 10))
-    tol = TOL[dtype] if dtype == "float64" else dict(rtol=2e-6)
+    tol = TOL[dtype] if dtype == "float64" else {"rtol": 2e-6}
     # Keras' ExponentialDecay computes in float32 whatever the step dtype.
     np.testing.assert_allclose(evaluate(sched, steps, dtype), want,
-                               **(tol if dtype == "float32" else dict(rtol=1e-6)))
+                               **(tol if dtype == "float32" else {"rtol": 1e-6}))
     const = S.Warmup(0.05, 4)
     close(evaluate(const, steps[:10], dtype),
           [0.0, 0.0125, 0.025, 0.0375] + [0.05] * 6, dtype)

@@ -12,10 +12,10 @@ def schedule_values(schedule, steps):
         return steps, np.full(len(steps), float(schedule))
     try:
         values = np.asarray(keras.ops.convert_to_numpy(schedule(steps.astype("float32"))))
-        if values.shape == steps.shape:
-            return steps, values.astype("float64")
-    except Exception:  # a schedule that only takes scalar steps
-        pass
+    except (TypeError, ValueError):  # a schedule that only takes scalar steps
+        values = None
+    if values is not None and values.shape == steps.shape:
+        return steps, values.astype("float64")
     return steps, np.array([float(keras.ops.convert_to_numpy(schedule(int(s)))) for s in steps])
 
 

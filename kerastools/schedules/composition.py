@@ -6,11 +6,13 @@ import keras
 from keras import ops
 
 from kerastools import _checks
-from kerastools.schedules._base import const
-from kerastools.schedules._base import deserialize_schedule
-from kerastools.schedules._base import evaluate
-from kerastools.schedules._base import prepare_step
-from kerastools.schedules._base import serialize_schedule
+from kerastools.schedules._base import (
+    const,
+    deserialize_schedule,
+    evaluate,
+    prepare_step,
+    serialize_schedule,
+)
 
 
 def _check_schedule(name, schedule):

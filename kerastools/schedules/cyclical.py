@@ -15,8 +15,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
-from kerastools.schedules._base import const
-from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import const, prepare_step
 
 _SCALE_FUNCTIONS = {}
 _MODES = ("triangular", "triangular2", "exp_range")
@@ -43,16 +42,18 @@ def register_scale_function(name):
 
     def decorator(fn):
         if not callable(fn):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
                 f"Argument `fn` must be callable. Received: fn={fn!r}"
             )
         existing = _SCALE_FUNCTIONS.get(name)
-        if existing is not None and existing is not fn:
-            if getattr(existing, "__qualname__", None) != getattr(fn, "__qualname__", None):
-                raise ValueError(
-                    f"Argument `name` is already registered as a scale function. "
-                    f"Received: name={name!r}"
-                )
+        # Re-registering the same function (e.g. a module reloaded) is allowed.
+        if existing is not None and getattr(existing, "__qualname__", None) != getattr(
+            fn, "__qualname__", None
+        ):
+            raise ValueError(
+                f"Argument `name` is already registered as a scale function. "
+                f"Received: name={name!r}"
+            )
         _SCALE_FUNCTIONS[name] = fn
         return fn
 
@@ -390,7 +391,7 @@ class CyclicalMomentum(keras.optimizers.schedules.LearningRateSchedule):
         if isinstance(schedule, dict):
             schedule = keras.saving.deserialize_keras_object(schedule)
         if not isinstance(schedule, CyclicalLearningRate):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
                 "Argument `schedule` must be a CyclicalLearningRate. "
                 f"Received: schedule={schedule!r}"
             )

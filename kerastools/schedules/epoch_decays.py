@@ -11,6 +11,8 @@ Each function returns an instance of a Keras built-in
 ``PiecewiseConstantDecay``), so it saves and loads with Keras alone.
 """
 
+import itertools
+
 import keras
 
 from kerastools import _checks
@@ -140,8 +142,10 @@ def milestone_decay(initial_learning_rate, epochs, steps_per_epoch, milestones=(
     spe = _checks.check_positive_int("steps_per_epoch", steps_per_epoch)
     factor = _checks.check_in_range("factor", factor, 0.0, 1.0, low_closed=False, high_closed=True)
     fracs = [_checks.check_in_range("milestones", f, 0.0, 1.0, low_closed=False) for f in milestones]
-    drop_epochs = [int(round(f * n)) for f in fracs]
-    if any(e1 <= e0 for e0, e1 in zip(drop_epochs, drop_epochs[1:])) or (drop_epochs and drop_epochs[0] < 1):
+    drop_epochs = [round(f * n) for f in fracs]
+    if any(e1 <= e0 for e0, e1 in itertools.pairwise(drop_epochs)) or (
+        drop_epochs and drop_epochs[0] < 1
+    ):
         raise ValueError(
             "Argument `milestones` must give strictly increasing epochs >= 1 "
             f"(here {drop_epochs} of {n}). Received: milestones={tuple(milestones)!r}"

@@ -78,7 +78,7 @@ class MomentumScheduler(keras.callbacks.Callback):
     def __init__(self, schedule, attribute=None):
         super().__init__()
         if not callable(schedule):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
                 f"Argument `schedule` must be a schedule (callable of the step). "
                 f"Received: schedule={schedule!r}"
             )
@@ -114,7 +114,7 @@ class MomentumScheduler(keras.callbacks.Callback):
             )
         value = getattr(opt, name)
         if callable(value) and not isinstance(value, keras.Variable):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
                 f"The optimizer's `{name}` is already a schedule ({value!r}); it needs no "
                 "MomentumScheduler."
             )

@@ -6,8 +6,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
-from kerastools.schedules._base import const
-from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import const, prepare_step
 
 
 def _anneal(start, end, pct, strategy, dtype):
@@ -120,7 +119,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
             "anneal_strategy", anneal_strategy, ("cos", "linear")
         )
         if not isinstance(three_phase, bool):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
                 f"Argument `three_phase` must be a bool. Received: three_phase={three_phase!r}"
             )
         self.three_phase = three_phase
@@ -209,7 +208,7 @@ class OneCycleMomentum(keras.optimizers.schedules.LearningRateSchedule):
         if isinstance(schedule, dict):
             schedule = keras.saving.deserialize_keras_object(schedule)
         if not isinstance(schedule, OneCycle):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
                 f"Argument `schedule` must be a OneCycle. Received: schedule={schedule!r}"
             )
         self.schedule = schedule

@@ -7,8 +7,7 @@ import numpy as np
 from keras import ops
 
 from kerastools import _checks
-from kerastools.schedules._base import const
-from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import const, prepare_step
 
 # Cycle boundaries are tabulated (exactly, in float64) up to this many cycles
 # or 2**40 steps; past the table, Keras' closed form takes over.
