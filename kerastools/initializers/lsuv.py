@@ -199,7 +199,7 @@ def lsuv_initialize(model, x_batch, tol=0.1, max_iter=10, *, output="pre_activat
             kernel.assign(ortho(tuple(kernel.shape), dtype=kernel.dtype))
         features = probe(x_batch, training=False)
 
-        def measure():
+        def measure(layer=layer, features=features):
             out = _layer_output(layer, features, output)
             return float(keras.ops.var(keras.ops.cast(out, "float32")))
 
