@@ -118,3 +118,26 @@ def test_unknown_layer_fails_at_train_begin():
     x, y = _data(16)
     with pytest.raises(ValueError, match="Argument `layers` names 'nope'"):
         _model().fit(x, y, epochs=1, verbose=0, callbacks=[WeightNormTracker(layers=["nope"])])
+
+
+def test_plot_weight_norms_compares_runs(tmp_path):
+    from matplotlib.figure import Figure
+
+    from kerastools.plotting import plot_weight_norms
+    from kerastools.plotting import save_figure
+
+    a = {"loss": [1.0, 0.5], "weight_norm/hidden/kernel": [1.0, 2.0], "weight_norm/output/kernel": [1, 1]}
+    b = {"loss": [1.0, 0.6], "weight_norm/hidden/kernel": [1.0, 1.2], "weight_norm/output/kernel": [1, 1]}
+    fig = plot_weight_norms({"no L2": a, "L2": b})
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["no L2", "L2"]
+    np.testing.assert_allclose(lines[1].get_ydata(), [1.0, 1.2])
+    assert len(plot_weight_norms(a, overlay=True).axes) == 1
+    assert save_figure(fig, tmp_path / "w.png")
+    with pytest.raises(ValueError, match="Argument `norm`"):
+        plot_weight_norms(a, norm="l3")
+    with pytest.raises(ValueError, match="weight_norm_l1"):
+        plot_weight_norms(a, norm="l1")
+    with pytest.raises(ValueError, match="Argument `keys` names 'x/kernel'"):
+        plot_weight_norms(a, keys=["x/kernel"])

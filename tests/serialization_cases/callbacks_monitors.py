@@ -1,9 +1,18 @@
-"""Serialization cases of the training monitors (callbacks, so no model cases)."""
+"""Serialization cases of the training monitors (callbacks, so no model cases).
+
+ActivationStats and GradientStats keep their probe batches in the config as
+``{"shape", "dtype", "values"}`` (a nested list: JSON-safe and exact), so a
+config round trip gives a working callback.
+"""
 
 import numpy as np
 
+from kerastools.callbacks import ActivationStats
+from kerastools.callbacks import GradientStats
 from kerastools.callbacks import LearningCurves
 from kerastools.callbacks import WeightNormTracker
+
+_PROBE = np.linspace(-1, 1, 24, dtype="float32").reshape(4, 6)
 
 CASES = {
     WeightNormTracker: lambda: WeightNormTracker(norms=("l2", "max"), by="model",
@@ -11,14 +20,8 @@ CASES = {
     LearningCurves: lambda: LearningCurves("runs/curves.png", metrics=["loss", "accuracy"],
                                            dpi=80, live=False, smoothing=0.9, log_scale=True,
                                            title="baseline", background=True),
+    ActivationStats: lambda: ActivationStats(_PROBE, layers=["hidden"], every=2, bins=10,
+                                             hist_range=(-1, 1), near_zero=0.05),
+    GradientStats: lambda: GradientStats(_PROBE, np.array([0, 1, 2, 1]), every=3,
+                                         loss="sparse_categorical_crossentropy"),
 }
-
-try:  # the probe-based monitors
-    from kerastools.callbacks import ActivationStats
-    from kerastools.callbacks import GradientStats
-
-    _probe = np.linspace(-1, 1, 24, dtype="float32").reshape(4, 6)
-    CASES[ActivationStats] = lambda: ActivationStats(_probe, layers=["hidden"], every=2, bins=10)
-    CASES[GradientStats] = lambda: GradientStats(_probe, np.array([0, 1, 2, 1]), every=3)
-except ImportError:
-    pass
