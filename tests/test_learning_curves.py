@@ -213,3 +213,23 @@ def test_unwritable_path_fails_at_train_begin(tmp_path):
     with pytest.raises(ValueError, match="Argument `path` must be a writable"):
         _model().fit(x, y, epochs=40, verbose=0,
                      callbacks=[LearningCurves(str(blocker / "sub" / "c.png"))])
+
+
+def test_background_figure_is_reused_and_redrawn(tmp_path):
+    from kerastools.plotting.curves import CurvesFigure
+
+    fig = CurvesFigure(["loss", "accuracy"])
+    job = {"logs": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.9], "accuracy": [0.5, 0.7]},
+           "batch_loss": ([0.5, 1.0, 1.5, 2.0], [1.2, 1.0, 0.7, 0.5]), "path": None}
+    fig.update(job)
+    job["logs"] = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.9, 1.0], "accuracy": [0.5, 0.7, 0.8]}
+    fig.update(job)
+    ax, batch, train, val, vline, best = fig.panels["loss"]
+    np.testing.assert_allclose(train.get_ydata(), [1.0, 0.5, 0.4])
+    np.testing.assert_allclose(val.get_ydata(), [1.1, 0.9, 1.0])
+    assert list(best.get_xdata()) == [2] and "best val_loss: epoch 2" in best.get_label()
+    np.testing.assert_allclose(batch.get_ydata(), [1.2, 1.0, 0.7, 0.5])
+    ax, _, train, val, _, best = fig.panels["accuracy"]
+    assert len(val.get_xdata()) == 0 and list(best.get_xdata()) == [3]  # no val: best of train
+    assert fig.save(tmp_path / "c.png")
+    fig.close()
