@@ -384,6 +384,9 @@ def test_course_epoch_decays_built_on_keras():
         (S.milestone_decay(eta0, n, spe), eta0 * np.where(epoch >= 6, 0.04, np.where(epoch >= 4, 0.2, 1.0)),
          keras.optimizers.schedules.PiecewiseConstantDecay),
     ]
+    short = S.milestone_decay(eta0, 1, 8)  # one epoch: drops within it, at steps 4 and 6
+    cases.append((short, eta0 * np.where(steps >= 6, 0.04, np.where(steps >= 4, 0.2, 1.0)),
+                  keras.optimizers.schedules.PiecewiseConstantDecay))
     for sched, want, cls in cases:
         assert type(sched) is cls
         got = np.array([float(sched(int(s))) for s in steps])

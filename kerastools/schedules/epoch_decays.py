@@ -122,7 +122,9 @@ def milestone_decay(initial_learning_rate, epochs, steps_per_epoch, milestones=(
     """``lr <- lr * factor`` at fractions of the epochs: ``PiecewiseConstantDecay``.
 
     The course's "x0.2 at 50% and 75% of the epochs". A drop at fraction
-    ``f`` happens at the start of epoch ``round(f * epochs)``.
+    ``f`` happens at step ``round(f * epochs * steps_per_epoch)``: the start of
+    epoch ``f * epochs`` when that is a whole number (within the epoch
+    otherwise, so that short runs keep both drops).
 
     Args:
         initial_learning_rate: > 0.
@@ -142,16 +144,16 @@ def milestone_decay(initial_learning_rate, epochs, steps_per_epoch, milestones=(
     spe = _checks.check_positive_int("steps_per_epoch", steps_per_epoch)
     factor = _checks.check_in_range("factor", factor, 0.0, 1.0, low_closed=False, high_closed=True)
     fracs = [_checks.check_in_range("milestones", f, 0.0, 1.0, low_closed=False) for f in milestones]
-    drop_epochs = [round(f * n) for f in fracs]
-    if any(e1 <= e0 for e0, e1 in itertools.pairwise(drop_epochs)) or (
-        drop_epochs and drop_epochs[0] < 1
+    drop_steps = [round(f * n * spe) for f in fracs]
+    if any(s1 <= s0 for s0, s1 in itertools.pairwise(drop_steps)) or (
+        drop_steps and drop_steps[0] < 1
     ):
         raise ValueError(
-            "Argument `milestones` must give strictly increasing epochs >= 1 "
-            f"(here {drop_epochs} of {n}). Received: milestones={tuple(milestones)!r}"
+            "Argument `milestones` must give strictly increasing steps >= 1 "
+            f"(here {drop_steps} of {n * spe}). Received: milestones={tuple(milestones)!r}"
         )
-    if not drop_epochs:
+    if not drop_steps:
         return _S.PiecewiseConstantDecay([n * spe], [eta0, eta0])
-    boundaries = [e * spe - 1 for e in drop_epochs]
-    values = [eta0 * factor**k for k in range(len(drop_epochs) + 1)]
+    boundaries = [s - 1 for s in drop_steps]
+    values = [eta0 * factor**k for k in range(len(drop_steps) + 1)]
     return _S.PiecewiseConstantDecay(boundaries, values)
