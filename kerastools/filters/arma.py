@@ -347,10 +347,10 @@ class ARMAFilter:
         b = self.b if b is None else tuple(b)
         a = self.a if a is None else tuple(a)
         k = self.order
-        y, new = self._recursion(x, state[:k], b, a)
+        y, new = self.recursion(x, state[:k], b, a)
         if not self.transient_compensation:
             return y, None, new
-        s, new_s = self._recursion(1.0, state[k:], b, a)
+        s, new_s = self.recursion(1.0, state[k:], b, a)
         s = keras.ops.cast(s, state[k].dtype) if k else s
         dc = self._dc(b, a)
         scale = s if _is_one(dc) else s / dc
@@ -368,12 +368,31 @@ class ARMAFilter:
             den = den + c
         return num / den
 
-    def _recursion(self, x, state, b, a):
+    def recursion(self, x, state, b=None, a=None, incremental=False):
+        """The uncompensated recursion: ``(y_raw, new_state)`` for the per-element state.
+
+        ``x`` may be a tensor or a Python float (the unit step of the
+        compensation). The state is the first ``order`` entries of
+        ``initial_state``. Nesterov filters keep the velocity ``v`` as state and
+        output ``p v[n] + x[n]`` (Keras' form); AR1 filters keep ``y[n-1]``;
+        other filters use direct form II transposed. ``incremental=True``
+        writes a unit DC gain AR1 as ``y[n-1] + (x[n] - y[n-1]) (1 - p)``
+        (Keras' Adam rounding) instead of ``p y[n-1] + (1 - p) x[n]``.
+        """
+        b = self.b if b is None else tuple(b)
+        a = self.a if a is None else tuple(a)
         if len(b) == 1 and len(a) == 1:
             (y_prev,) = state
-            y = _mul(b[0], x) + _mul(_neg(a[0]), y_prev) if not _is_one(b[0]) else \
-                x + _mul(_neg(a[0]), y_prev)
+            if incremental and not isinstance(x, float):
+                y = y_prev + _mul(b[0], x - y_prev)
+            else:
+                y = _mul(b[0], x) + _mul(_neg(a[0]), y_prev)
             return y, (y,)
+        if self._is_nesterov:
+            (v_prev,) = state
+            p = _neg(a[0])
+            v = x + _mul(p, v_prev)
+            return _mul(p, v) + x, (v,)
         if not state:  # a pure gain
             return _mul(b[0], x), ()
         n = len(state)
@@ -392,6 +411,10 @@ class ARMAFilter:
                 term = keras.ops.zeros_like(state[0])
             new.append(term)
         return y, tuple(new)
+
+    @property
+    def _is_nesterov(self):
+        return self.family() == "nesterov"
 
     # --------------------------------------------------------- serialization
     def get_config(self):
@@ -430,12 +453,12 @@ def _neg(c):
 
 
 def _mul(c, x):
-    if isinstance(c, float) and isinstance(x, float):
-        return c * x
+    """``c * x`` for a float or tensor coefficient; ``c == 1`` costs nothing."""
+    if isinstance(c, float):
+        return x if c == 1.0 else x * c
     if isinstance(x, float):
-        return c * x
-    return keras.ops.multiply(x, keras.ops.cast(c, x.dtype)) if not isinstance(c, float) \
-        else x * c
+        return c if x == 1.0 else c * x
+    return keras.ops.multiply(keras.ops.cast(c, x.dtype), x)
 
 
 def butterworth_coefficients(order, cutoff):

@@ -1,0 +1,213 @@
+"""FilterOptimizer presets equal the Keras built-ins; generic filters equal NumPy."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerastools.filters import ARMAFilter
+from kerastools.optimizers import FilterOptimizer
+from kerastools import optimizers as kto
+
+K = keras.optimizers
+
+# (Keras built-in, preset) pairs; learning rates large enough to move far.
+CASES = {
+    "sgd": (lambda: K.SGD(0.05), lambda: kto.sgd(0.05)),
+    "sgd_momentum_arg": (lambda: K.SGD(0.02, momentum=0.8), lambda: kto.sgd(0.02, momentum=0.8)),
+    "momentum": (lambda: K.SGD(0.02, momentum=0.9), lambda: kto.momentum(0.02, 0.9)),
+    "nesterov": (lambda: K.SGD(0.02, momentum=0.9, nesterov=True),
+                 lambda: kto.nesterov(0.02, 0.9)),
+    "adagrad": (lambda: K.Adagrad(0.05), lambda: kto.adagrad(0.05)),
+    "adagrad_init": (lambda: K.Adagrad(0.05, initial_accumulator_value=0.5, epsilon=1e-3),
+                     lambda: kto.adagrad(0.05, initial_accumulator_value=0.5, epsilon=1e-3)),
+    "adadelta": (lambda: K.Adadelta(1.0), lambda: kto.adadelta(1.0)),
+    "rmsprop": (lambda: K.RMSprop(0.003), lambda: kto.rmsprop(0.003)),
+    "rmsprop_centered_momentum": (
+        lambda: K.RMSprop(0.003, momentum=0.5, centered=True),
+        lambda: kto.rmsprop(0.003, momentum=0.5, centered=True)),
+    "adam": (lambda: K.Adam(0.003), lambda: kto.adam(0.003)),
+    "adam_amsgrad": (lambda: K.Adam(0.003, beta_1=0.8, amsgrad=True),
+                     lambda: kto.adam(0.003, beta_1=0.8, amsgrad=True)),
+    "nadam": (lambda: K.Nadam(0.003), lambda: kto.nadam(0.003)),
+    "adam_weight_decay_clipnorm": (
+        lambda: K.Adam(0.003, weight_decay=0.01, clipnorm=0.5),
+        lambda: kto.adam(0.003, weight_decay=0.01, clipnorm=0.5)),
+    "momentum_global_clipnorm_lr_schedule": (
+        lambda: K.SGD(K.schedules.ExponentialDecay(0.05, 50, 0.5), momentum=0.9,
+                      global_clipnorm=1.0),
+        lambda: kto.momentum(K.schedules.ExponentialDecay(0.05, 50, 0.5), 0.9,
+                             global_clipnorm=1.0)),
+}
+
+STEPS = 200
+
+
+def small_model(dtype):
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((8,), dtype=dtype)
+    h = keras.layers.Dense(16, activation="tanh", dtype=dtype)(inputs)
+    outputs = keras.layers.Dense(1, dtype=dtype)(h)
+    return keras.Model(inputs, outputs)
+
+
+def train(opt, dtype, steps=STEPS, batch=16, jit_compile=False):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(steps * batch, 8)).astype(dtype)
+    y = (np.sin(x[:, :1]) + 0.1 * rng.normal(size=(steps * batch, 1))).astype(dtype)
+    model = small_model(dtype)
+    model.compile(optimizer=opt, loss="mse", jit_compile=jit_compile)
+    model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+    return model
+
+
+def rel_err(a, b):
+    return max(np.linalg.norm(p - q) / np.linalg.norm(p) for p, q in zip(a, b))
+
+
+FLOAT64_FAST = ("adam", "nadam")
+PARAMS = [pytest.param(n, "float32", 1e-5, id=f"{n}-float32") for n in CASES] + [
+    pytest.param(n, "float64", 1e-12, id=f"{n}-float64",
+                 marks=() if n in FLOAT64_FAST else pytest.mark.slow) for n in CASES]
+
+
+@pytest.mark.parametrize("name, dtype, tol", PARAMS)
+def test_preset_equals_keras_builtin(name, dtype, tol):
+    builtin, preset = CASES[name]
+    w_keras = train(builtin(), dtype).get_weights()
+    model = train(preset(), dtype)
+    assert isinstance(model.optimizer, FilterOptimizer)
+    w_ours = model.get_weights()
+    w_init = small_model(dtype).get_weights()
+    # The optimizer moved the weights far: the comparison is not trivial.
+    assert rel_err([w_init[0]], [w_keras[0]]) > 1e-2
+    assert rel_err(w_keras, w_ours) <= tol
+
+
+def numpy_filter_optimizer(grads, lr, gf, nf, eps, placement):
+    """Independent NumPy transcription of the generic update (filter_position="gradient")."""
+    m = gf.apply(grads) if gf is not None else grads
+    w, out = 0.0, []
+    n = nf.apply(grads**2) if nf is not None else None
+    for t in range(len(grads)):
+        if n is None:
+            d = 1.0
+        elif placement == "inside":
+            d = np.sqrt(n[t] + eps)
+        else:
+            d = np.sqrt(n[t]) + eps
+        w = w - lr * m[t] / d
+        out.append(w)
+    return np.array(out)
+
+
+# Poles of the closed-form compensations are exact in float32: keras.ops.cast
+# of a Python float passes through float32 on TensorFlow (as in Keras' Adam).
+@pytest.mark.parametrize("gf, nf, placement", [
+    (ARMAFilter.butterworth(2, 0.1, transient_compensation=True), ARMAFilter.ema(0.984375),
+     "outside"),
+    (ARMAFilter.butterworth(3, 0.2), None, "outside"),
+    (ARMAFilter([0.3, 0.2], [-0.5], transient_compensation=True), ARMAFilter.ar1(0.9),
+     "inside"),
+    (ARMAFilter.nesterov(0.875, transient_compensation=True), None, "outside"),
+])
+def test_generic_filters_against_numpy(gf, nf, placement):
+    keras.config.set_floatx("float64")
+    try:
+        grads = np.random.default_rng(2).normal(size=(60, 3))
+        opt = FilterOptimizer(0.1, gradient_filter=gf, normalization_filter=nf, epsilon=1e-6,
+                              epsilon_placement=placement)
+        var = keras.Variable(np.zeros(3), dtype="float64")
+        got = []
+        for g in grads:
+            opt.apply_gradients([(keras.ops.convert_to_tensor(g), var)])
+            got.append(np.array(var.numpy()))
+    finally:
+        keras.config.set_floatx("float32")
+    expected = numpy_filter_optimizer(grads, 0.1, gf, nf, 1e-6, placement)
+    np.testing.assert_allclose(np.array(got), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_butterworth_momentum_against_numpy():
+    grads = np.random.default_rng(3).normal(size=(40, 2)).astype("float32")
+    opt = kto.butterworth_momentum(2, 0.05, learning_rate=0.1, dc_gain=10.0)
+    var = keras.Variable(np.zeros(2, "float32"))
+    for g in grads:
+        opt.apply_gradients([(g, var)])
+    bw = ARMAFilter.butterworth(2, 0.05)
+    expected = -10.0 * np.cumsum(bw.apply(0.1 * grads), axis=0)[-1]
+    np.testing.assert_allclose(var.numpy(), expected, rtol=2e-5)
+
+
+def test_momentum_schedule_annealed_and_as_numpy():
+    """UvA-style momentum annealed 0.5 -> 0.9 through a coefficient schedule."""
+    sched = K.schedules.PolynomialDecay(0.5, 20, end_learning_rate=0.9)
+    opt = kto.momentum(0.1, momentum=sched)
+    grads = np.random.default_rng(4).normal(size=(30, 2)).astype("float32")
+    var = keras.Variable(np.zeros(2, "float32"))
+    for g in grads:
+        opt.apply_gradients([(g, var)])
+    v, w = np.zeros(2), np.zeros(2)
+    for i, g in enumerate(grads):
+        p = 0.5 + 0.4 * min(i, 20) / 20
+        v = p * v + 0.1 * g
+        w = w - v
+    np.testing.assert_allclose(var.numpy(), w, rtol=1e-5)
+
+
+def test_scheduled_adam_compensation_follows_time_varying_pole():
+    """A scheduled beta_1 uses the step response of the time-varying recursion."""
+    sched = K.schedules.PolynomialDecay(0.5, 10, end_learning_rate=0.9)
+    opt = kto.adam(0.01, beta_1=sched, epsilon=1e-8)
+    grads = np.random.default_rng(5).normal(size=(15, 2)).astype("float32")
+    var = keras.Variable(np.zeros(2, "float32"))
+    for g in grads:
+        opt.apply_gradients([(g, var)])
+    m, s, v, w = np.zeros(2), 0.0, np.zeros(2), np.zeros(2)
+    for i, g in enumerate(grads, start=1):
+        p = 0.5 + 0.4 * min(i - 1, 10) / 10
+        m, s = p * m + (1 - p) * g, p * s + (1 - p)
+        v = 0.999 * v + 0.001 * g**2
+        w = w - 0.01 * (m / s) * np.sqrt(1 - 0.999**i) / (np.sqrt(v) + 1e-8)
+    np.testing.assert_allclose(var.numpy(), w, rtol=1e-5)
+
+
+def test_config_round_trip_of_presets():
+    from harness import assert_config_round_trip
+
+    for make in (lambda: kto.adam(0.01), lambda: kto.nadam(), lambda: kto.adagrad(),
+                 lambda: kto.rmsprop(centered=True, momentum=0.3), lambda: kto.adadelta(),
+                 lambda: kto.momentum(K.schedules.ExponentialDecay(0.1, 10, 0.5),
+                                      K.schedules.PolynomialDecay(0.5, 10, 0.9)),
+                 lambda: kto.butterworth_momentum(3, 0.1)):
+        opt = make()
+        clone = assert_config_round_trip(opt)
+        assert clone.gradient_filter == opt.gradient_filter
+        assert clone.normalization_filter == opt.normalization_filter
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: kto.adam(beta_1=1.0), r"Argument `beta_1` must be in \[0.0, 1.0\). Received: beta_1=1.0"),
+    (lambda: kto.adam(beta_2=-0.1), "beta_2=-0.1"),
+    (lambda: kto.nadam(beta_1=float("nan")), "beta_1=nan"),
+    (lambda: kto.momentum(momentum=1.5), "momentum=1.5"),
+    (lambda: kto.rmsprop(rho=1.0), "rho=1.0"),
+    (lambda: kto.adam(learning_rate=-0.1), r"Argument `learning_rate` must be >= 0. Received: learning_rate=-0.1"),
+    (lambda: kto.adam(epsilon=-1e-7), "epsilon=-1e-07"),
+    (lambda: kto.adagrad(initial_accumulator_value=-1.0), "initial_accumulator_value=-1.0"),
+    (lambda: FilterOptimizer(epsilon=float("nan")), "epsilon=nan"),
+    (lambda: FilterOptimizer(learning_rate=-1.0), "learning_rate=-1.0"),
+    (lambda: FilterOptimizer(gradient_filter="ema"), "gradient_filter='ema'"),
+    (lambda: FilterOptimizer(epsilon_placement="middle"), "epsilon_placement='middle'"),
+    (lambda: FilterOptimizer(filter_position="x"), "filter_position='x'"),
+    (lambda: FilterOptimizer(centered=True), "normalization_filter=None"),
+    (lambda: FilterOptimizer(gradient_filter=ARMAFilter.butterworth(2, 0.1), gradient_pole=0.5),
+     "pole"),
+    (lambda: FilterOptimizer(gradient_filter=ARMAFilter.ema(0.9), lookahead=0.9),
+     "lookahead"),
+    (lambda: kto.butterworth_momentum(5, 0.1), "order=5"),
+    (lambda: kto.butterworth_momentum(2, 0.7), "cutoff=0.7"),
+    (lambda: kto.butterworth_momentum(2, 0.1, dc_gain=0.0), "dc_gain=0.0"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
