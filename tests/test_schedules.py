@@ -261,6 +261,21 @@ def test_sgdr_equals_keras_cosine_decay_restarts_but_restarts_on_time():
     np.testing.assert_allclose(got, ref, rtol=2e-5, atol=1e-7)
 
 
+def test_sgdr_restarts_where_keras_log_formula_slips():
+    """Keras 3.15's CosineDecayRestarts(1.0, 2, t_mul=2) restarts at step 16381
+    instead of 16382 (float32 floor(log(...)/log(2))); SGDR restarts on time at
+    every boundary, for many first_decay_steps and t_mul."""
+    for first, t_mul in [(2, 2.0), (3, 2.0), (10, 3.0), (29, 4.0), (7, 1.5)]:
+        sched = S.SGDR(1.0, first, t_mul=t_mul)
+        b = sched.cycle_boundaries(14)
+        b = b[(np.abs(b - np.round(b)) < 1e-9) & (b < 2**24)].astype(np.int64)
+        steps = np.concatenate([b - 1, b])
+        got = evaluate(sched, steps, "float32")
+        want = ref_sgdr(steps, 1.0, first, t_mul)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=str((first, t_mul)))
+        assert np.all(got[len(b):] == 1.0) and np.all(got[:len(b)] < 1.0)
+
+
 def test_sgdr_large_steps_restart_exactly():
     sched = S.SGDR(1.0, 1000, t_mul=2.0)
     b = sched.cycle_boundaries(12).astype(np.int64)  # up to ~4e6 steps

@@ -35,8 +35,9 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
     This is Keras' ``CosineDecayRestarts`` formula (same ``alpha`` and
     ``m_mul`` convention) but the restarts fall exactly on the cycle
     boundaries: the cycle index comes from a table of the boundaries (built in
-    float64) instead of ``floor(log(...) / log(t_mul))``, which can be a step
-    off in float32. With ``alpha=0`` and ``m_mul=1`` it equals PyTorch's
+    float64) instead of ``floor(log(...) / log(t_mul))``, which in float32
+    is a step off at some boundaries (Keras 3.15: step 16381 instead of 16382
+    for ``first_decay_steps=2, t_mul=2``). With ``alpha=0`` and ``m_mul=1`` it equals PyTorch's
     ``CosineAnnealingWarmRestarts(T_0=first_decay_steps, T_mult=t_mul)``
     step for step (PyTorch's ``eta_min`` is absolute; here
     ``alpha = eta_min / initial_learning_rate``).
