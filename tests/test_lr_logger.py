@@ -163,3 +163,43 @@ def test_momentum_scheduler_bad_input():
                   callbacks=[MomentumScheduler(S.OneCycle(0.1, 10).momentum_schedule())])
     with pytest.raises(ValueError, match="at='first'"):
         LearningRateLogger(at="first")
+
+
+def test_filter_optimizer_takes_the_momentum_schedule_in_graph():
+    """kerastools' momentum preset with OneCycle's momentum schedule: no callback,
+    same trajectory as Keras SGD driven by MomentumScheduler; the logger sees it."""
+    from kerastools import optimizers as O
+
+    epochs = 3
+    sched = S.OneCycle(0.05, epochs * SPE)
+    mom = sched.momentum_schedule(0.85, 0.95)
+    x, y = data()
+    filt = linear_model(O.momentum(sched, momentum=mom))
+    logger = LearningRateLogger(per_batch=True)
+    h = filt.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
+                 callbacks=[logger])
+    keras_model = linear_model(keras.optimizers.SGD(sched, momentum=0.9))
+    keras_model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
+                    callbacks=[MomentumScheduler(mom)])
+    np.testing.assert_allclose(filt.get_weights()[0], keras_model.get_weights()[0],
+                               rtol=1e-5, atol=1e-7)
+    steps = np.arange(epochs * SPE, dtype="float64")
+    np.testing.assert_allclose(logger.batch_momenta, np.asarray(mom(steps)), rtol=1e-6)
+    np.testing.assert_allclose(h.history["momentum"], np.asarray(mom(steps))[SPE - 1::SPE],
+                               rtol=1e-6)
+    want = simulate_sgd(x.astype("float64"), y.astype("float64"), np.asarray(sched(steps)),
+                        np.asarray(mom(steps)), epochs)
+    np.testing.assert_allclose(filt.get_weights()[0], want, rtol=2e-4, atol=1e-6)
+
+
+def test_filter_adam_beta_1_schedule_is_logged_as_beta_1():
+    from kerastools import optimizers as O
+
+    sched = S.OneCycle(0.01, 2 * SPE)
+    beta_1 = sched.momentum_schedule(0.85, 0.95)
+    model = linear_model(O.adam(sched, beta_1=beta_1))
+    x, y = data()
+    h = model.fit(x, y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[LearningRateLogger()])
+    np.testing.assert_allclose(h.history["beta_1"], [float(beta_1(SPE - 1)), float(beta_1(2 * SPE - 1))],
+                               rtol=1e-6)
+    assert "momentum" not in h.history
