@@ -42,6 +42,7 @@ from kerastools.plotting import curves as curves_module  # noqa: E402
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
          "on_train_batch_begin", "on_train_batch_end")
+PER_FIT = ("on_train_begin", "on_train_end")  # once per fit: start/stop of the renderer
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -57,21 +58,23 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def timed(callback, totals):
-    """Wraps the callback's overridden hooks to add their time to ``totals``."""
-    name = type(callback).__name__
-    totals.setdefault(name, 0.0)
+    """Wraps the callback's overridden hooks to add their time to ``totals``
+    (``totals[name]`` per-epoch hooks, ``totals[name + " (per fit)"]`` the others)."""
     for hook in HOOKS:
         if getattr(type(callback), hook) is getattr(keras.callbacks.Callback, hook):
             continue
         original = getattr(callback, hook)
 
+        name = type(callback).__name__ + (" (per fit)" if hook in PER_FIT else "")
+        totals.setdefault(name, 0.0)
+
         @functools.wraps(original)
-        def wrapper(*args, _original=original, **kwargs):
+        def wrapper(*args, _original=original, _name=name, **kwargs):
             t = time.perf_counter()
             try:
                 return _original(*args, **kwargs)
             finally:
-                totals[name] += time.perf_counter() - t
+                totals[_name] += time.perf_counter() - t
 
         setattr(callback, hook, wrapper)
     return callback
@@ -133,11 +136,15 @@ def main(argv=None):
     epoch_none = statistics.median(steady("none"))
     epoch_mon = statistics.median(steady("monitors"))
     fit_ratio = statistics.median(m["fit"] / n["fit"] for m, n in zip(runs["monitors"], runs["none"]))
-    inside = {}
+    inside, per_fit = {}, {}
     for res in runs["monitors"]:
         for name, secs in res["inside"].items():
-            inside.setdefault(name, []).append(secs / args.epochs)
+            if name.endswith("(per fit)"):
+                per_fit.setdefault(name, []).append(secs)
+            else:
+                inside.setdefault(name, []).append(secs / args.epochs)
     inside = {name: statistics.median(v) for name, v in inside.items()}
+    per_fit = {name: statistics.median(v) for name, v in per_fit.items()}
     inside_total = sum(inside.values())
     # the drawing the background process does, timed inline here
     job = curves._job(os.path.join(out_dir, "inline.png"))
@@ -155,6 +162,8 @@ def main(argv=None):
         "fit_ratio": fit_ratio,
         "inside_ms_per_epoch": {k: 1000 * v for k, v in inside.items()},
         "inside_fraction_of_epoch": inside_total / epoch_none,
+        "per_fit_ms": {k: 1000 * v for k, v in per_fit.items()},
+        "per_fit_fraction_of_40_epochs": sum(per_fit.values()) / (40 * epoch_none),
         "background_draw_ms": 1000 * statistics.median(draws),
         "repeats": args.repeats,
         "epochs": args.epochs,

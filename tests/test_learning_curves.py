@@ -233,3 +233,17 @@ def test_background_figure_is_reused_and_redrawn(tmp_path):
     assert len(val.get_xdata()) == 0 and list(best.get_xdata()) == [3]  # no val: best of train
     assert fig.save(tmp_path / "c.png")
     fig.close()
+
+
+def test_plot_learning_curves_panels_best_and_batch_curve():
+    from kerastools.plotting import plot_learning_curves
+
+    h = {"accuracy": [0.5, 0.8, 0.7], "val_accuracy": [0.4, 0.6, 0.5], "loss": [1.0, 0.6, 0.5],
+         "val_loss": [1.1, 0.7, 0.9], "weight_norm/hidden/kernel": [1, 2, 3], "learning_rate": [1, 1, 1]}
+    fig = plot_learning_curves(h, batch_loss=([0.5, 1.0, 2.0], [1.2, 1.0, 0.6]))
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]  # loss first, no "/" keys
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels[0].startswith("loss per batch") and "best val_loss: epoch 2, 0.7" in labels
+    assert "best val_accuracy: epoch 2, 0.6" in [line.get_label() for line in fig.axes[1].get_lines()]
+    with pytest.raises(ValueError, match="Argument `metrics` names 'mae'"):
+        plot_learning_curves(h, metrics=["mae"])

@@ -179,7 +179,8 @@ def check_overfit_small_sample(build_model, x, y, n_samples=32, epochs=200, targ
     check_positive("target_loss", target_loss)
     final, curve = _fit_small(build_model, x, y, n_samples, epochs, seed)
     passed = bool(np.isfinite(final) and final <= target_loss)
-    msg = f"{n_samples} samples, {epochs} epochs: loss {final:.4g} (target <= {target_loss:g})"
+    msg = (f"{n_samples} samples, {epochs} full-batch steps: loss {final:.4g} "
+           f"(target <= {target_loss:g})")
     if not passed:
         msg += ("; a model that cannot over-fit a few samples has a bug, too little capacity, "
                 "or a learning rate that is too small or too large")
