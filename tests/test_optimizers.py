@@ -211,3 +211,24 @@ def test_config_round_trip_of_presets():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_one_cycle_momentum_cycling_through_coefficient_schedule():
+    """kerastools.schedules' one-cycle momentum drives the momentum filter's pole."""
+    from kerastools import schedules as S
+
+    lr = S.OneCycle(0.1, total_steps=20)
+    mom = lr.momentum_schedule(0.85, 0.95)
+    opt = kto.momentum(lr, momentum=mom)
+    grads = np.random.default_rng(6).normal(size=(25, 2)).astype("float32")
+    var = keras.Variable(np.zeros(2, "float32"))
+    for g in grads:
+        opt.apply_gradients([(g, var)])
+    v, w = np.zeros(2), np.zeros(2)
+    for i, g in enumerate(grads):
+        p, eta = float(mom(i)), float(lr(i))
+        v = p * v + eta * g
+        w = w - v
+    np.testing.assert_allclose(var.numpy(), w, rtol=1e-5)
+    clone = FilterOptimizer.from_config(opt.get_config())
+    assert float(clone.gradient_pole(7)) == pytest.approx(float(mom(7)))

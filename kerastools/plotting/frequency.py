@@ -110,15 +110,16 @@ def plot_frequency_response(filters, labels=None, n_freq=512, step_length=60,
     nu = np.linspace(0.0, 0.5, n_freq)
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax_mag, ax_step = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    top = -np.inf
     for f, label in zip(arma, labels):
         h = np.abs(f.frequency_response(nu))
         if normalize_dc:
             h = h / abs(f.dc_gain())
         db = 20 * np.log10(np.maximum(h, 1e-300))
+        top = max(top, float(np.max(db)))
         ax_mag.plot(nu, db, label=label)
         ax_step.plot(np.arange(step_length), f.step_response(step_length), label=label)
-    lo = max(min_db, ax_mag.get_ylim()[0])
-    ax_mag.set_ylim(bottom=lo)
+    ax_mag.set_ylim(max(min_db, ax_mag.get_ylim()[0]), top + 3.0)
     ax_mag.set_xlabel("normalised frequency (cycles per step)")
     ax_mag.set_ylabel("magnitude (dB)" + (", DC-normalised" if normalize_dc else ""))
     ax_mag.set_title("gradient filter frequency response")
