@@ -516,3 +516,22 @@ def test_plot_schedule_draws_the_values(tmp_path):
     assert fig.axes[0].get_xlabel() == "epoch"
     save_figure(fig, tmp_path / "s.png")
     assert (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_training_resumed_from_a_saved_model_follows_the_schedule(tmp_path):
+    from harness import assert_resume_matches
+
+    x = np.random.default_rng(1).normal(size=(64, 4)).astype("float32")
+    y = (x[:, :1] - x[:, 1:2]).astype("float32")
+
+    def build():
+        sched = S.SequentialSchedule(
+            [S.Warmup(S.SGDR(0.05, 6, t_mul=2.0, m_mul=0.8), 3),
+             S.CyclicalLearningRate(0.001, 0.02, 4, mode="triangular2")], [20])
+        inputs = keras.Input((4,))
+        outputs = keras.layers.Dense(1)(keras.layers.Dense(8, activation="tanh")(inputs))
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer=keras.optimizers.SGD(sched, momentum=0.9), loss="mse")
+        return model
+
+    assert_resume_matches(build, x, y, tmp_path, epochs_before=2, epochs_after=2, batch_size=8)
