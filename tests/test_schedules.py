@@ -169,6 +169,16 @@ def test_custom_scale_function_by_registered_name(tmp_path):
     close(evaluate(clone, steps, "float64"), want, "float64")
     with pytest.raises(ValueError, match="scale_fn"):
         S.CyclicalLearningRate(0.0, 1.0, 4, scale_fn=lambda x, g: 1.0)
+
+    # TF Addons' form: one-argument scale function, passed positionally.
+    @S.register_scale_function("test_addons_half")
+    def addons_half(x):
+        return 0.5 * keras.ops.ones_like(x)
+
+    addons = S.CyclicalLearningRate(0.0, 1.0, 4, addons_half, "iterations")
+    assert addons.scale_fn == "test_addons_half" and addons.scale_mode == "iterations"
+    close(evaluate(addons, steps, "float64"),
+          0.5 * ref_clr_smith(steps, 0.0, 1.0, 4), "float64")
     with pytest.raises(ValueError, match="scale_fn='nope'"):
         S.CyclicalLearningRate(0.0, 1.0, 4, scale_fn="nope")
 

@@ -11,6 +11,8 @@ JSON-safe and ``model.save`` works (TF Addons' class stored a lambda and could
 not be saved). Register your own with ``register_scale_function``.
 """
 
+import inspect
+
 import keras
 from keras import ops
 
@@ -27,7 +29,8 @@ def register_scale_function(name):
 
     ``x`` is the 1-based cycle number (``scale_mode="cycle"``) or the step
     (``scale_mode="iterations"``), a float tensor; ``gamma`` is the schedule's
-    ``gamma`` as a tensor of the same dtype. Use ``keras.ops`` only.
+    ``gamma`` as a tensor of the same dtype. A one-argument ``fn(x)`` (TF
+    Addons' form) works too. Use ``keras.ops`` only.
 
     Example:
 
@@ -69,6 +72,15 @@ def get_scale_function(name):
             f"Received: scale_fn={name!r}"
         )
     return _SCALE_FUNCTIONS[name]
+
+
+def _takes_one_argument(fn):
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 1 and not any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
 def _scale_fn_name(scale_fn):
@@ -186,6 +198,11 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         name="CyclicalLearningRate",
     ):
         super().__init__()
+        if callable(mode) and scale_fn is None:
+            # TF Addons' positional order: (..., step_size, scale_fn, scale_mode).
+            if isinstance(gamma, str) and scale_mode is None:
+                scale_mode, gamma = gamma, 1.0
+            mode, scale_fn = "triangular", mode
         self.initial_learning_rate = _checks.check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
@@ -231,7 +248,11 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         """``f * scale`` in [0, 1] (before the scale function: f)."""
         cycle, f = _triangle(step, self.step_size, self._down(), dtype)
         x = cycle if self.resolved_scale_mode == "cycle" else step
-        scale = get_scale_function(self.resolved_scale_fn)(x, const(self.gamma, dtype))
+        fn = get_scale_function(self.resolved_scale_fn)
+        if _takes_one_argument(fn):  # TF Addons' form: scale_fn(x)
+            scale = fn(x)
+        else:
+            scale = fn(x, const(self.gamma, dtype))
         return f * ops.cast(scale, dtype)
 
     def __call__(self, step):
