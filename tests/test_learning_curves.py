@@ -247,3 +247,23 @@ def test_plot_learning_curves_panels_best_and_batch_curve():
     assert "best val_accuracy: epoch 2, 0.6" in [line.get_label() for line in fig.axes[1].get_lines()]
     with pytest.raises(ValueError, match="Argument `metrics` names 'mae'"):
         plot_learning_curves(h, metrics=["mae"])
+
+
+def test_resumed_training_and_validation_freq_keep_epochs_aligned(tmp_path):
+    x, y = _data(64)
+    curves = LearningCurves(str(tmp_path / "c.png"), background=False, dpi=30)
+    _model().fit(x, y, epochs=4, initial_epoch=1, batch_size=16, validation_split=0.25,
+                 validation_freq=2, verbose=0, callbacks=[curves])
+    assert curves.epochs == [2, 3, 4]
+    val = curves.history["val_loss"]
+    assert np.isfinite(val[0]) and np.isnan(val[1]) and np.isfinite(val[2])
+    assert curves.batch_x[0] > 1.0 and curves.batch_x[-1] == pytest.approx(4.0)
+    job = curves._job(None)
+    assert job["epochs"] == [2, 3, 4]
+    from kerastools.plotting.curves import CurvesFigure
+
+    fig = CurvesFigure(job["metrics"])
+    fig.update(job)
+    _, _, train, _, _, best = fig.panels["loss"]
+    assert list(train.get_xdata()) == [2, 3, 4] and best.get_xdata()[0] in (2, 4)
+    fig.close()

@@ -242,6 +242,7 @@ class LearningCurves(keras.callbacks.Callback):
             raise ValueError(f"Argument `title` must be a string or None. Received: title={title!r}")
         self.title = title
         self.history = {}
+        self.epochs = []
         self.batch_x = np.zeros(0)
         self.batch_loss = np.zeros(0)
         self.batch_smoothed = np.zeros(0)
@@ -314,6 +315,7 @@ class LearningCurves(keras.callbacks.Callback):
         self._check_path()
         self._check_metrics()
         self.history = {}
+        self.epochs = []
         self.batch_x = np.zeros(0)
         self.batch_loss = np.zeros(0)
         self.batch_smoothed = np.zeros(0)
@@ -384,7 +386,8 @@ class LearningCurves(keras.callbacks.Callback):
         label = f"loss per batch (EMA {self.smoothing:g})" if self.smoothing else "loss per batch"
         return {"logs": logs, "metrics": names, "log_scale": self.log_scale,
                 "mark_best": self.mark_best, "title": self.title, "batch_loss": batch,
-                "batch_label": label, "dpi": self.dpi, "path": path}
+                "batch_label": label, "dpi": self.dpi, "path": path,
+                "epochs": list(self.epochs)}
 
     def _raise_worker_errors(self):
         if self._worker is not None and self._worker.errors:
@@ -433,6 +436,9 @@ class LearningCurves(keras.callbacks.Callback):
             values.extend([float("nan")] * (self._epochs_seen - len(values)))
             values.append(value)
         self._epochs_seen += 1
+        for values in self.history.values():  # keys missing this epoch (validation_freq)
+            values.extend([float("nan")] * (self._epochs_seen - len(values)))
+        self.epochs.append(epoch + 1)
         if self._filter is not None:
             self._smooth_epoch(epoch)
         self._draw()
@@ -440,7 +446,8 @@ class LearningCurves(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         try:
             if self._filter is not None and self._batch:
-                self._smooth_epoch(self._epochs_seen)  # a stopped, partial epoch
+                # a stopped, partial epoch
+                self._smooth_epoch(self.epochs[-1] if self.epochs else 0)
             self._draw()
             if self._worker is not None:
                 self._worker.wait()

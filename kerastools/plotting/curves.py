@@ -45,19 +45,29 @@ def lower_is_better(name):
 
 
 def best_epoch(values, name):
-    """0-based index of the best value (first one on ties)."""
+    """0-based index of the best value (first one on ties; NaN never best), or None."""
     values = list(values)
+    index = [i for i, v in enumerate(values) if math.isfinite(v)]
+    if not index:
+        return None
     key = values.__getitem__
-    return min(range(len(values)), key=key) if lower_is_better(name) \
-        else max(range(len(values)), key=key)
+    return min(index, key=key) if lower_is_better(name) else max(index, key=key)
+
+
+def _epoch_axis(epochs, n):
+    """x values of ``n`` epoch-level points: ``epochs`` (1-based) or 1..n."""
+    if epochs is not None and len(epochs) >= n:
+        return list(epochs)[:n]
+    return list(range(1, n + 1))
 
 
 def draw_learning_curves(fig, logs, names, log_scale=False, mark_best=True, title=None,
-                         batch_loss=None, batch_label="loss per batch (EMA)"):
+                         batch_loss=None, batch_label="loss per batch (EMA)", epochs=None):
     """Draws the learning-curve panels of ``names`` onto ``fig``.
 
     ``batch_loss``: ``None`` or ``(x, y)`` with ``x`` in (fractional) epochs;
-    drawn in the ``loss`` panel as a thin line.
+    drawn in the ``loss`` panel as a thin line. ``epochs``: the 1-based
+    epoch numbers of the logged values (default 1, 2, ...).
     """
     ncols = min(len(names), 2) or 1
     nrows = max(1, math.ceil(len(names) / ncols))
@@ -65,23 +75,24 @@ def draw_learning_curves(fig, logs, names, log_scale=False, mark_best=True, titl
         ax = fig.add_subplot(nrows, ncols, i + 1)
         train = [float(v) for v in logs.get(name, [])]
         val = [float(v) for v in logs.get("val_" + name, []) or []]
-        positive = all(v > 0 for v in train + val)
+        positive = all(v > 0 for v in train + val if math.isfinite(v))
         if batch_loss is not None and name == "loss" and len(batch_loss[0]):
             bx, by = batch_loss
             ax.plot(bx, by, color="0.55", linewidth=0.8, label=batch_label)
             positive = positive and bool(min(by) > 0)
         if train:
-            ax.plot(range(1, len(train) + 1), train, "-", color="C0", marker=".",
+            ax.plot(_epoch_axis(epochs, len(train)), train, "-", color="C0", marker=".",
                     label=name)
         if val:
-            ax.plot(range(1, len(val) + 1), val, "-", color="C1", marker=".",
+            ax.plot(_epoch_axis(epochs, len(val)), val, "-", color="C1", marker=".",
                     label="val_" + name)
         curve, curve_name = (val, "val_" + name) if val else (train, name)
-        if mark_best and curve:
-            best = best_epoch(curve, name)
-            ax.axvline(best + 1, color="0.6", linestyle=":", linewidth=1)
-            ax.plot([best + 1], [curve[best]], "o", color="C3",
-                    label=f"best {curve_name}: epoch {best + 1}, {curve[best]:.4g}")
+        best = best_epoch(curve, name) if mark_best and curve else None
+        if best is not None:
+            x_best = _epoch_axis(epochs, len(curve))[best]
+            ax.axvline(x_best, color="0.6", linestyle=":", linewidth=1)
+            ax.plot([x_best], [curve[best]], "o", color="C3",
+                    label=f"best {curve_name}: epoch {x_best}, {curve[best]:.4g}")
         if log_scale and positive:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
@@ -150,7 +161,8 @@ def render_learning_curves(job):
         draw_learning_curves(fig, job["logs"], names, log_scale=job.get("log_scale", False),
                              mark_best=job.get("mark_best", True), title=job.get("title"),
                              batch_loss=job.get("batch_loss"),
-                             batch_label=job.get("batch_label", "loss per batch (EMA)"))
+                             batch_label=job.get("batch_label", "loss per batch (EMA)"),
+                             epochs=job.get("epochs"))
         if job.get("path") is None:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=job.get("dpi", 100))
@@ -197,8 +209,9 @@ class CurvesFigure:
         for name, (ax, batch, train, val, vline, best) in self.panels.items():
             t = [float(v) for v in logs.get(name, [])]
             v = [float(x) for x in logs.get("val_" + name, []) or []]
-            train.set_data(range(1, len(t) + 1), t)
-            val.set_data(range(1, len(v) + 1), v)
+            epochs = job.get("epochs")
+            train.set_data(_epoch_axis(epochs, len(t)), t)
+            val.set_data(_epoch_axis(epochs, len(v)), v)
             handles = [h for h, d in ((train, t), (val, v)) if d]
             values = t + v
             if batch is not None:
@@ -208,12 +221,13 @@ class CurvesFigure:
                     handles.insert(0, batch)
                     values = values + list(by)
             curve, curve_name = (v, "val_" + name) if v else (t, name)
-            if job.get("mark_best", True) and curve:
-                b = best_epoch(curve, name)
-                vline.set_xdata([b + 1, b + 1])
+            b = best_epoch(curve, name) if job.get("mark_best", True) and curve else None
+            if b is not None:
+                x_best = _epoch_axis(epochs, len(curve))[b]
+                vline.set_xdata([x_best, x_best])
                 vline.set_visible(True)
-                best.set_data([b + 1], [curve[b]])
-                best.set_label(f"best {curve_name}: epoch {b + 1}, {curve[b]:.4g}")
+                best.set_data([x_best], [curve[b]])
+                best.set_label(f"best {curve_name}: epoch {x_best}, {curve[b]:.4g}")
                 handles.append(best)
             else:
                 vline.set_visible(False)
