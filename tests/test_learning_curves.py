@@ -267,3 +267,24 @@ def test_resumed_training_and_validation_freq_keep_epochs_aligned(tmp_path):
     _, _, train, _, _, best = fig.panels["loss"]
     assert list(train.get_xdata()) == [2, 3, 4] and best.get_xdata()[0] in (2, 4)
     fig.close()
+
+
+class _KillWorker(keras.callbacks.Callback):
+    def __init__(self, curves):
+        super().__init__()
+        self.curves = curves
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.curves._worker.proc.kill()
+            self.curves._worker.proc.wait()
+
+
+def test_dead_worker_falls_back_to_drawing_inline(tmp_path):
+    path = tmp_path / "c.png"
+    x, y = _data(64)
+    curves = LearningCurves(str(path), dpi=30)
+    with pytest.warns(UserWarning, match="drawing inline"):
+        _model().fit(x, y, epochs=3, batch_size=16, verbose=0,
+                     callbacks=[_KillWorker(curves), curves])
+    assert path.read_bytes()[:4] == b"\x89PNG" and curves._worker is None

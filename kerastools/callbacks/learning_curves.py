@@ -451,7 +451,10 @@ class LearningCurves(keras.callbacks.Callback):
             self._draw()
             if self._worker is not None:
                 self._worker.wait()
+                broken = self._worker.broken
                 self._raise_worker_errors()
+                if broken and self.history:  # the last figure was lost with the worker
+                    _curves.render_learning_curves(self._job(self.path))
         finally:
             if self._worker is not None:
                 self._worker.close()
