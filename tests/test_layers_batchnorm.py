@@ -52,9 +52,12 @@ def test_float64_matches_reference_tightly():
         out = layer(x, training=True)
     assert keras.backend.standardize_dtype(out.dtype) == "float64"
     assert layer.filter_state[0].dtype == "float64"
+    # TensorFlow: exact to 1e-12. JAX (JAX_ENABLE_X64) computes the batch moments of
+    # Keras' own BatchNormalization about 1e-7 off too, so the bound is looser there.
+    rtol = 1e-12 if keras.backend.backend() == "tensorflow" else 1e-6
     np.testing.assert_allclose(_np(layer.moving_variance),
                                _debiased_ema_reference([x.var(0) for x in batches], 0.99),
-                               rtol=1e-12)
+                               rtol=rtol)
 
 
 def test_conv_inputs_reduce_over_batch_and_space():

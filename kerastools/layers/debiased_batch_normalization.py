@@ -117,7 +117,3 @@ class DebiasedBatchNormalization(keras.layers.BatchNormalization):
             )
             return keras.ops.cast(outputs, self.compute_dtype)
         return super().call(inputs, training=False, mask=mask)
-
-    def get_config(self):
-        # BatchNormalization.get_config already lists every argument.
-        return super().get_config()

@@ -120,10 +120,11 @@ class DropConnectDense(keras.layers.Dense):
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:
             return super().call(inputs, training=training)
-        kernel = keras.random.dropout(self.kernel, self.rate, seed=self.seed_generator)
+        kernel = keras.random.dropout(
+            keras.ops.convert_to_tensor(self.kernel), self.rate, seed=self.seed_generator)
         x = keras.ops.matmul(inputs, kernel)
         if self.bias is not None:
-            bias = self.bias
+            bias = keras.ops.convert_to_tensor(self.bias)
             if self.drop_bias:
                 bias = keras.random.dropout(bias, self.rate, seed=self.seed_generator)
             x = keras.ops.add(x, bias)
