@@ -327,6 +327,13 @@ class LearningCurves(keras.callbacks.Callback):
         if self.smoothing is not None:
             self._filter = ARMAFilter.ema(self.smoothing, transient_compensation=False)
         self._live = in_jupyter() if self.live is None else self.live
+        if self._live:
+            try:
+                from IPython import display  # noqa: F401
+            except ImportError:
+                raise ValueError(
+                    "Argument `live` needs IPython (pip install ipython). Received: live=True"
+                ) from None
         use_background = (not self._live) if self.background is None else self.background
         if use_background and self._worker is None:
             try:
