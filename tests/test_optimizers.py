@@ -232,3 +232,14 @@ def test_one_cycle_momentum_cycling_through_coefficient_schedule():
     np.testing.assert_allclose(var.numpy(), w, rtol=1e-5)
     clone = FilterOptimizer.from_config(opt.get_config())
     assert float(clone.gradient_pole(7)) == pytest.approx(float(mom(7)))
+
+
+def test_general_normalisation_filter_stays_finite():
+    """A Butterworth of g**2 can undershoot below zero; the optimizer clips it at zero."""
+    nf = ARMAFilter.butterworth(2, 0.2)
+    assert nf.apply(np.r_[np.ones(5), np.zeros(20)]).min() < 0
+    opt = FilterOptimizer(0.1, normalization_filter=nf, epsilon=1e-3)
+    var = keras.Variable(np.zeros(2, "float32"))
+    for g in np.r_[np.ones(5), np.zeros(20)]:
+        opt.apply_gradients([(np.full(2, g, "float32"), var)])
+    assert np.isfinite(var.numpy()).all()

@@ -68,7 +68,9 @@ class FilterOptimizer(keras.optimizers.Optimizer):
 
     ``centered=True`` subtracts the square of ``N(g)`` from ``n`` (centred
     RMSprop); ``update_rms=True`` multiplies by ``sqrt(N(delta**2) + eps)``, the
-    RMS of past updates (Adadelta). ``lookahead`` turns the unit DC gain AR1
+    RMS of past updates (Adadelta). A normalisation filter that is not an AR1
+    or the accumulator (e.g. a Butterworth) can undershoot below zero; its
+    output is clipped at zero. ``lookahead`` turns the unit DC gain AR1
     ``m = G(g)`` into Dozat's Nesterov output with per-step momentum ``u_t``:
     ``u_{t+1} m / (1 - prod_{k<=t+1} u_k) + (1 - u_t) g / (1 - prod_{k<=t} u_k)``.
 
@@ -260,7 +262,7 @@ class FilterOptimizer(keras.optimizers.Optimizer):
         k, n_scalar, offset = self._plans[key]
         if offset is not None:
             pole_value = -filt.a[0] if p is None else p
-            t = ops.cast(self.iterations + 1 + offset, dtype)
+            t = ops.cast(self.iterations + (1 + offset), dtype)
             return y, 1.0 - ops.power(ops.cast(pole_value, dtype), t)
         s_state = [s[index] for s in self._slots[key + "_s"]]
         s, new_s = filt.recursion(1.0, s_state, b, a)
@@ -282,6 +284,9 @@ class FilterOptimizer(keras.optimizers.Optimizer):
         nf = self.normalization_filter
         if nf is not None:
             n, n_scale = self._run("n", nf, self.normalization_pole, ops.square(g), index, dtype)
+            if nf.family() is None:
+                # A general low-pass (e.g. Butterworth) can undershoot below zero.
+                n = ops.maximum(n, 0.0)
             if self.centered:
                 c, _ = self._run("n", nf, self.normalization_pole, g, index, dtype, slot="c")
                 n = n - (ops.square(c) if n_scale is None else ops.square(c) / n_scale)
@@ -329,8 +334,7 @@ class FilterOptimizer(keras.optimizers.Optimizer):
                 if g_scale is not None:
                     step = step / g_scale
         if self.update_rms:
-            delta = step / lr if self.filter_position == "update" or rms_update is None \
-                else (rms_update * g) / denominator
+            delta = (rms_update * g) / denominator  # Adadelta's update before the LR
             self._run("n", nf, self.normalization_pole, ops.square(delta), index, dtype,
                       slot="d")
         self.assign_sub(variable, step)
