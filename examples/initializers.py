@@ -62,8 +62,8 @@ MLP200_INITS = {
     "He uniform": lambda s: keras.initializers.HeUniform(seed=s),
     "LSUV": lambda s: keras.initializers.Orthogonal(seed=s),
 }
-QUICK_TANH_TRAIN = ("zeros", "constant 0.05", "LSUV")
-QUICK_MLP200 = ("0.001 * rand", "He normal", "LSUV")
+QUICK_TANH_TRAIN = ("constant 0.05", "LSUV")
+QUICK_MLP200 = ("0.001 * rand", "LSUV")
 
 
 def build_mlp(hidden, activation, init, seed=0, name="mlp"):
