@@ -157,7 +157,7 @@ def test_fashion_mnist_inference_close_to_training_mode_after_30_steps(fashion_d
     results = _fashion_runs(fashion_dir, late_epochs=0)
     (k_loss, k_acc), _, _ = results["keras"]
     (d_loss, d_acc), _, _ = results["debiased"]
-    # Measured: loss gap 0.49 (Keras) vs 0.03, accuracy gap 14% vs 2%.
+    # Measured: loss gap 0.58 (Keras) vs 0.12, accuracy gap 15.7% vs 3.4%.
     assert d_loss < 0.25 * k_loss, (d_loss, k_loss)
     assert d_acc < 0.5 * k_acc, (d_acc, k_acc)
 
