@@ -167,8 +167,9 @@ class LearningCurves(keras.callbacks.Callback):
     figure is also shown and updated in place. Elsewhere nothing is shown,
     and by default a background process draws and writes the figure so that
     training does not wait for matplotlib; ``on_train_end`` waits for the
-    last figure. Figures are ``matplotlib.figure.Figure`` objects (no
-    pyplot) and are cleared after writing, so memory does not grow.
+    last figure. One ``matplotlib.figure.Figure`` (no pyplot) is kept for
+    the run and updated in place each epoch (``CurvesFigure``), then closed
+    at the end of training, so memory does not grow.
 
     Bad arguments (an unknown metric, a path that cannot be written) raise
     ``ValueError`` at ``on_train_begin``.
@@ -249,6 +250,7 @@ class LearningCurves(keras.callbacks.Callback):
         self._batch = []
         self._worker = None
         self._handle = None
+        self._figure, self._figure_key = None, None
         self._epochs_seen = 0
 
     # ------------------------------------------------------------------ checks
@@ -410,17 +412,35 @@ class LearningCurves(keras.callbacks.Callback):
         if not self.history:
             return
         self._raise_worker_errors()
+        if self._worker is not None and not self._live:
+            self._worker.submit(self._job(self.path))
+            return
+        job = self._job(self.path)
+        figure = self._inline_figure(job)
+        figure.update(job)
         if self._live:
-            png = _curves.render_learning_curves(self._job(None))
+            png = figure.png_bytes(self.dpi)
             if self.path.lower().endswith(".png"):
                 _curves.write_bytes_atomic(self.path, png)
             else:
-                _curves.render_learning_curves(self._job(self.path))
+                figure.save(self.path, dpi=self.dpi)
             self._show(png)
-        elif self._worker is not None:
-            self._worker.submit(self._job(self.path))
         else:
-            _curves.render_learning_curves(self._job(self.path))
+            figure.save(self.path, dpi=self.dpi)
+
+    def _inline_figure(self, job):
+        """One figure for the whole run, updated in place (closed at train end)."""
+        key = (tuple(job["metrics"]), job["title"], job["batch_label"])
+        if self._figure is None or self._figure_key != key:
+            self._close_figure()
+            self._figure = _curves.CurvesFigure(job["metrics"], job["title"], job["batch_label"])
+            self._figure_key = key
+        return self._figure
+
+    def _close_figure(self):
+        if self._figure is not None:
+            self._figure.close()
+        self._figure, self._figure_key = None, None
 
     def _show(self, png):
         from IPython import display
@@ -461,8 +481,9 @@ class LearningCurves(keras.callbacks.Callback):
                 broken = self._worker.broken
                 self._raise_worker_errors()
                 if broken and self.history:  # the last figure was lost with the worker
-                    _curves.render_learning_curves(self._job(self.path))
+                    self._draw()
         finally:
+            self._close_figure()
             if self._worker is not None:
                 self._worker.close()
                 self._worker = None

@@ -243,6 +243,11 @@ class CurvesFigure:
     def save(self, path, dpi=100):
         return save_figure(self.fig, path, dpi=dpi)
 
+    def png_bytes(self, dpi=100):
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+
     def close(self):
         self.fig.clear()
 
