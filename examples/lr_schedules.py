@@ -10,6 +10,21 @@ figures of the schedules and of the learning curves (with the learning rate
 logged by ``LearningRateLogger``).
 
     python examples/lr_schedules.py --epochs 14 --target 0.91
+
+Measured on a 2-core CPU (shared), ``--epochs 8 --train-size 6000
+--test-size 2000 --target 0.85`` (test accuracy per epoch; seed 0):
+
+    schedule                  epochs to 85%   best (epoch)    final
+    constant 0.025            not reached     0.8430 (8)      0.8430
+    step x0.2 at 50%, 75%     not reached     0.8375 (7)      0.8350
+    exponential 0.8/epoch     not reached     0.8330 (7)      0.8220
+    cyclical triangular2      7               0.8620 (8)      0.8620
+    SGDR t_mul=2 (*)          not reached     0.8175 (7)      0.8145
+    one-cycle (+ momentum)    7               0.8750 (8)      0.8750
+
+(*) with integer cycles of 107 steps, whose third restart fell 3 steps before
+the end; the script now uses ``total / 7`` so the last cycle ends with the run.
+One run each, one seed: differences of a point are within noise.
 """
 
 import os
@@ -65,7 +80,8 @@ def schedules(epochs, spe, peak=0.05):
         "exponential (0.8/epoch)": (S.exponential_decay(peak, 0.8, spe), None),
         "cyclical (triangular2)": (
             S.CyclicalLearningRate(peak / 10, peak, max(1, total // 6), mode="triangular2"), None),
-        "SGDR (t_mul=2)": (S.SGDR(peak, max(1, total // 7), t_mul=2.0), None),
+        # Cycles of 1/7, 2/7 and 4/7 of the run: the last one ends with it.
+        "SGDR (t_mul=2)": (S.SGDR(peak, total / 7, t_mul=2.0), None),
         "one-cycle": (one_cycle, one_cycle.momentum_schedule(0.85, 0.95)),
     }
 
