@@ -1,0 +1,224 @@
+"""Keras Tuner integration: search spaces, HyperModel, resumable and distributed search."""
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+from harness import assert_model_round_trip
+from kerastools import optimizers
+from kerastools import tuning
+
+EXAMPLE = str(pathlib.Path(__file__).parent.parent / "examples" / "tuning.py")
+
+
+def _data(n=256, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, n).astype("uint8")
+    return x, y
+
+
+def _hp(**values):
+    hp = keras_tuner.HyperParameters()
+    for name, value in values.items():
+        hp.Fixed(name, value)
+    return hp
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(optimizers=["adam", "lion"]), r"optimizers.*unknown: \['lion'\]"),
+    (dict(optimizers=[]), r"optimizers.*at least one"),
+    (dict(schedules=["cosine_forever"]), r"schedules.*cosine_forever"),
+    (dict(schedules=[]), r"schedules.*at least one"),
+    (dict(regularizers=["l3"]), r"regularizers.*l3"),
+    (dict(kind="rnn"), r"kind.*rnn"),
+    (dict(batch_sizes=()), r"batch_sizes"),
+    (dict(epochs=0), r"epochs=0"),
+])
+def test_bad_choices_fail_before_any_trial(bad, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
+        tuner = keras_tuner.RandomSearch(
+            tuning.FashionMNISTHyperModel(**bad), objective="val_accuracy", max_trials=1,
+            directory=str(tmp_path))
+        tuner.search(*_data(32), epochs=1)  # never reached
+    assert not list(tmp_path.rglob("trial.json"))
+
+
+def test_choose_functions_reject_bad_lists():
+    hp = keras_tuner.HyperParameters()
+    with pytest.raises(ValueError, match=r"choices.*\[\]"):
+        tuning.choose_optimizer(hp, [])
+    with pytest.raises(ValueError, match="adamw"):
+        tuning.choose_optimizer(hp, ["adamw"])
+    with pytest.raises(ValueError, match="twice"):
+        tuning.choose_regularizer(hp, "r", ["l1", "l1"])
+    with pytest.raises(ValueError, match="steps_per_epoch=0"):
+        tuning.choose_schedule(hp, 1e-3, 5, 0)
+
+
+@pytest.mark.parametrize("name", tuning.OPTIMIZERS)
+def test_every_optimizer_choice_builds_a_filter_optimizer(name):
+    hp = keras_tuner.HyperParameters()
+    opt = tuning.choose_optimizer(hp, [name])
+    assert isinstance(opt, optimizers.FilterOptimizer)
+    assert hp.values[f"{name}_learning_rate"] > 0
+    hp2 = keras_tuner.HyperParameters()
+    tuning.choose_optimizer(hp2)  # all choices: conditional hyperparameters
+    assert hp2.values["optimizer"] in tuning.OPTIMIZERS
+
+
+@pytest.mark.parametrize("name", tuning.SCHEDULES)
+def test_every_schedule_choice(name):
+    hp = keras_tuner.HyperParameters()
+    sched = tuning.choose_schedule(hp, 1e-2, epochs=4, steps_per_epoch=10, choices=[name])
+    if name == "constant":
+        assert sched == 1e-2
+        return
+    assert isinstance(sched, keras.optimizers.schedules.LearningRateSchedule)
+    lrs = np.array([float(sched(s)) for s in range(0, 41, 5)])
+    assert np.all(np.isfinite(lrs)) and np.all(lrs > 0) and lrs.max() <= 1e-2 * (1 + 1e-6)
+
+
+def test_regularizer_choices():
+    hp = keras_tuner.HyperParameters()
+    assert tuning.choose_regularizer(hp, "r0", ["none"]) is None
+    assert isinstance(tuning.choose_regularizer(hp, "r1", ["l1"]), keras.regularizers.L1)
+    assert isinstance(tuning.choose_regularizer(hp, "r2", ["l2"]), keras.regularizers.L2)
+    r = tuning.choose_regularizer(hp, "r3", ["l1l2"])
+    assert isinstance(r, keras.regularizers.L1L2) and r.l1 > 0 and r.l2 > 0
+
+
+@pytest.mark.parametrize("kind, values", [
+    ("mlp", dict(optimizer="butterworth", schedule="one_cycle", layers=2,
+                 model_kernel_regularizer="l1l2", model_bias_regularizer="l2")),
+    ("mlp", dict(optimizer="nadam", schedule="cyclical", layers=1)),
+    ("cnn", dict(optimizer="nesterov", schedule="sgdr", conv_blocks=2, batch_norm=True,
+                 model_kernel_regularizer="l2")),
+    ("cnn", dict(optimizer="adadelta", schedule="step", conv_blocks=1, batch_norm=False)),
+])
+def test_trial_models_train_save_and_reload(kind, values, tmp_path):
+    hypermodel = tuning.FashionMNISTHyperModel(kind, epochs=2, train_samples=64,
+                                               batch_sizes=(32,), max_layers=2)
+    hp = _hp(**values)
+    model = hypermodel.build(hp)
+    x, y = _data(64)
+    history = hypermodel.fit(hp, model, x, y, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    loaded = assert_model_round_trip(model, x[:8], tmp_path)
+    assert type(loaded.optimizer) is type(model.optimizer)
+    loaded.fit(x, y, epochs=1, batch_size=32, verbose=0)  # training goes on after reload
+
+
+def test_per_layer_regularization_names():
+    hypermodel = tuning.FashionMNISTHyperModel("mlp", per_layer_regularization=True,
+                                               regularizers=["l2"], max_layers=2)
+    hp = _hp(layers=2)
+    model = hypermodel.build(hp)
+    assert {"hidden_0_kernel_regularizer_l2", "hidden_1_bias_regularizer_l2"} <= set(hp.values)
+    assert model.get_layer("hidden_1").kernel_regularizer is not None
+
+
+@pytest.mark.parametrize("tuner_cls", ["RandomSearch", "BayesianOptimization", "Hyperband"])
+def test_tuners_run(tuner_cls, tmp_path):
+    hypermodel = tuning.FashionMNISTHyperModel("mlp", epochs=1, train_samples=115,
+                                               batch_sizes=(64,), max_layers=1)
+    kwargs = dict(objective="val_accuracy", directory=str(tmp_path), seed=1)
+    if tuner_cls == "Hyperband":
+        tuner = keras_tuner.Hyperband(hypermodel, max_epochs=2, factor=3, hyperband_iterations=1,
+                                      **kwargs)
+    else:
+        tuner = getattr(keras_tuner, tuner_cls)(hypermodel, max_trials=2, **kwargs)
+    x, y = _data(128)
+    tuner.search(x, y, validation_split=0.1, verbose=0)
+    trials = tuner.oracle.get_best_trials(10)
+    assert len(trials) >= 2 and all(t.score is not None for t in trials)
+    best = tuner.get_best_models(1)[0]
+    assert best.predict(x[:4], verbose=0).shape == (4, 10)
+
+
+def _run_example(args, env=None, **kw):
+    cmd = [sys.executable, EXAMPLE, *args]
+    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
+    return subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, **kw)
+
+
+def _trial_states(directory):
+    states = {}
+    for path in pathlib.Path(directory).rglob("trial.json"):
+        trial = json.loads(path.read_text())
+        states[trial["trial_id"]] = (trial["status"], trial.get("score"))
+    return states
+
+
+@pytest.mark.slow
+def test_interrupted_search_resumes_without_losing_trials(tmp_path, fashion_dir):
+    directory = str(tmp_path / "tuner")
+    args = ["--quick", "--tuner", "random", "--max-trials", "3", "--out", str(tmp_path),
+            "--directory", directory, "--data-dir", fashion_dir, "--train-size", "500",
+            "--optimizers", "adam,sgd", "--schedules", "constant"]
+    proc = _run_example(args)
+    deadline = time.time() + 240
+    while time.time() < deadline:  # kill it as soon as one trial has finished
+        if any(s == "COMPLETED" for s, _ in _trial_states(directory).values()):
+            break
+        assert proc.poll() is None, proc.stdout.read()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {k: v for k, v in _trial_states(directory).items() if v[0] == "COMPLETED"}
+    assert 1 <= len(before) < 3
+
+    resumed = _run_example(args)
+    output, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, output
+    after = _trial_states(directory)
+    completed = {k: v for k, v in after.items() if v[0] == "COMPLETED"}
+    assert len(completed) == 3, after
+    for trial_id, state in before.items():
+        assert completed[trial_id] == state  # finished trials are kept, not re-run
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_distributed_search_chief_and_two_workers(tmp_path, fashion_dir):
+    directory = str(tmp_path / "tuner")
+    port = str(_free_port())
+    args = ["--quick", "--tuner", "random", "--max-trials", "4", "--out", str(tmp_path),
+            "--directory", directory, "--data-dir", fashion_dir, "--train-size", "500",
+            "--optimizers", "adam,rmsprop", "--schedules", "constant,one_cycle"]
+    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": port}
+    chief = _run_example(args, env={**env, "KERASTUNER_TUNER_ID": "chief"})
+    time.sleep(3)
+    workers = [_run_example(args, env={**env, "KERASTUNER_TUNER_ID": f"tuner{i}"})
+               for i in range(2)]
+    try:
+        outputs = [w.communicate(timeout=400)[0] for w in workers]
+        for w, out in zip(workers, outputs):
+            assert w.returncode == 0, out
+        chief_out, _ = chief.communicate(timeout=120)
+        assert chief.returncode == 0, chief_out
+    finally:
+        for p in [chief, *workers]:
+            if p.poll() is None:
+                p.kill()
+    states = _trial_states(directory)
+    completed = [s for s, _ in states.values() if s == "COMPLETED"]
+    assert len(completed) == 4, states
+    results = json.loads(next(tmp_path.glob("*/results.json")).read_text())
+    assert results["trials"] == 4 and 0 < results["test_accuracy"] <= 1
