@@ -1,6 +1,7 @@
 """LearningRateLogger: the learning rate actually used, into ``logs`` and History."""
 
 import keras
+import numpy as np
 
 from kerastools.schedules.momentum import momentum_attribute
 
@@ -116,9 +117,38 @@ class LearningRateLogger(keras.callbacks.Callback):
         self.batch_learning_rates = []
         self.batch_momenta = []
 
+    def _batch_learning_rate(self, opt, step):
+        """A schedule's rate from a vectorised table of 256 steps (one call per 256 batches)."""
+        schedule = getattr(opt, "_learning_rate", None)
+        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            return None
+        start = getattr(self, "_table_start", None)
+        if getattr(self, "_table_schedule", None) is not schedule or start is None or not (
+            start <= step < start + 256
+        ):
+            try:
+                steps = np.arange(step, step + 256, dtype="float32")
+                table = np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype="float64")
+            except (TypeError, ValueError):
+                return None
+            if table.shape != steps.shape:
+                return None
+            self._table, self._table_start, self._table_schedule = table, step, schedule
+        return float(self._table[step - self._table_start])
+
     def _log_batch(self, batch, logs=None):
         logs = logs if logs is not None else {}
-        lr, momentum = self._write(logs)
+        opt = _optimizer(self.model)
+        step = self._step(opt)
+        lr = self._batch_learning_rate(opt, step)
+        if lr is None:
+            lr = learning_rate_at(opt, step)
+        logs[self.key] = lr
+        momentum = None
+        if self.log_momentum:
+            name, momentum = momentum_at(opt, step)
+            if name is not None:
+                logs[name] = momentum
         self.batch_learning_rates.append(lr)
         if momentum is not None:
             self.batch_momenta.append(momentum)
