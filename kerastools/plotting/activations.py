@@ -33,7 +33,12 @@ def plot_activation_stats(stats, title=None):
     runs = _runs(stats)
     nlayers = max(len(r) for r in runs.values())
     ncols = nlayers + 1
-    fig = Figure(figsize=(2.2 * ncols + 1.5, 2.3 * len(runs) + 0.4), layout="constrained")
+    nrows = len(runs)
+    height = 2.3 * nrows + 0.5
+    # a fixed layout: constrained layout costs seconds on a grid this size
+    fig = Figure(figsize=(2.2 * ncols + 1.5, height))
+    fig.subplots_adjust(left=0.5 / (2.2 * ncols + 1.5), right=0.99, bottom=0.45 / height,
+                        top=1 - 0.75 / height, wspace=0.15, hspace=0.75)
     for r, (label, layers) in enumerate(runs.items()):
         names = list(layers)
         for c, name in enumerate(names):
