@@ -144,7 +144,8 @@ def main(argv=None):
           f"backend {keras.backend.backend()}")
     print(f"{'configuration':44s} {'median s':>9s} {'ratio':>7s}")
     for name, m in medians.items():
-        base = medians["SGD constant (momentum 0.9)" if name.startswith("SGD") else "constant"]
+        sgd = name.startswith(("SGD constant", "SGD OneCycle"))
+        base = medians["SGD constant (momentum 0.9)" if sgd else "constant"]
         ratio = m / base
         per_step_us = (m - base) / spe * 1e6
         rows.append({"configuration": name, "median_epoch_s": m, "ratio": ratio,
@@ -167,6 +168,28 @@ def main(argv=None):
     for name, us in costs.items():
         print(f"{name:44s} {us:9.1f} {1 + us / spe_time:7.4f}")
         rows.append({"configuration": name + " (graph evaluation)", "extra_us_per_step": us,
+                     "ratio": 1 + us / spe_time})
+    # Python work per batch, measured directly (the epoch times above also hold
+    # MomentumScheduler's re-trace at every fit call of this interleaved design).
+    print("\nper-batch callback work on the training thread (us per batch, median of 5 x 500)")
+    for name, index in (("OneCycle + LearningRateLogger(per_batch)", 0),
+                        ("SGD OneCycle + MomentumScheduler", 0)):
+        callback = extra[name][index]
+        hook = (callback.on_train_batch_end if isinstance(callback, LearningRateLogger)
+                else callback.on_train_batch_begin)
+        if isinstance(callback, MomentumScheduler):
+            callback.on_train_begin()
+        per_call = []
+        for _ in range(5):
+            t = time.perf_counter()
+            for b in range(500):
+                hook(b, {})
+            per_call.append((time.perf_counter() - t) / 500 * 1e6)
+        if isinstance(callback, MomentumScheduler):
+            callback.on_train_end()
+        us = statistics.median(per_call)
+        print(f"{name:44s} {us:9.1f} us  ({us / spe_time:.2%} of a step)")
+        rows.append({"configuration": name + " (per-batch hook)", "extra_us_per_step": us,
                      "ratio": 1 + us / spe_time})
     if args.out:
         with open(args.out, "w") as f:

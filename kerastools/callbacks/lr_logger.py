@@ -114,6 +114,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         return lr, momentum
 
     def on_train_begin(self, logs=None):
+        self._epoch_start = None
         self.batch_learning_rates = []
         self.batch_momenta = []
 
@@ -136,10 +137,18 @@ class LearningRateLogger(keras.callbacks.Callback):
             self._table, self._table_start, self._table_schedule = table, step, schedule
         return float(self._table[step - self._table_start])
 
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.per_batch:
+            # One read of `iterations` per epoch; batch b used step start + b.
+            opt = _optimizer(self.model)
+            self._epoch_start = int(keras.ops.convert_to_numpy(opt.iterations))
+
     def _log_batch(self, batch, logs=None):
         logs = logs if logs is not None else {}
         opt = _optimizer(self.model)
-        step = self._step(opt)
+        if getattr(self, "_epoch_start", None) is None:
+            self.on_epoch_begin(0)
+        step = self._epoch_start + batch
         lr = self._batch_learning_rate(opt, step)
         if lr is None:
             lr = learning_rate_at(opt, step)

@@ -51,8 +51,9 @@ class MomentumScheduler(keras.callbacks.Callback):
     ``on_train_end`` the float is put back (its original value).
 
     Cost: one variable assignment per batch (the schedule is evaluated
-    vectorised, 256 steps at a time), a few tens of microseconds; see
-    ``benchmarks/schedules.py``. TensorFlow backend only (JAX bakes an
+    vectorised, 256 steps at a time; ``iterations`` is read once per epoch),
+    tens of microseconds on an idle CPU; see ``benchmarks/schedules.py``.
+    Assumes ``steps_per_execution=1``. TensorFlow backend only (JAX bakes an
     untracked variable into the jitted step): on JAX use ``FilterOptimizer``
     with the schedule as its momentum, which costs nothing per batch.
     ``SGD`` must have been built with ``momentum > 0`` (Keras creates no
@@ -147,11 +148,19 @@ class MomentumScheduler(keras.callbacks.Callback):
             self._table_start = step
         return self._table[step - self._table_start]
 
+    def on_epoch_begin(self, epoch, logs=None):
+        # One read of `iterations` per epoch; batch b of the epoch is step start + b.
+        self._epoch_start = int(keras.ops.convert_to_numpy(self._optimizer().iterations))
+
     def on_train_batch_begin(self, batch, logs=None):
-        step = int(keras.ops.convert_to_numpy(self._optimizer().iterations))
-        self._variable.assign(self.value_at(step))
+        if getattr(self, "_epoch_start", None) is None:
+            self.on_epoch_begin(0)
+        value = self.value_at(self._epoch_start + batch)
+        # The backend variable's own assign skips Keras' Python-side checks.
+        getattr(self._variable, "value", self._variable).assign(value)
 
     def on_train_end(self, logs=None):
+        self._epoch_start = None
         if self._original is not None:
             object.__setattr__(self._optimizer(), self._name, self._original)
             self.model.make_train_function(force=True)
