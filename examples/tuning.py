@@ -28,6 +28,7 @@ import _common  # noqa: E402
 from kerastools.datasets import load_fashion_mnist  # noqa: E402
 from kerastools.tuning import FashionMNISTHyperModel  # noqa: E402
 from kerastools.tuning import OPTIMIZERS  # noqa: E402
+from kerastools.tuning import REGULARIZERS  # noqa: E402
 from kerastools.tuning import SCHEDULES  # noqa: E402
 
 TUNERS = {
@@ -54,6 +55,8 @@ def main(argv=None):
     p.add_argument("--max-trials", type=int, default=None, help="default 30 (2 with --quick)")
     p.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     p.add_argument("--schedules", default=",".join(SCHEDULES))
+    p.add_argument("--regularizers", default=",".join(REGULARIZERS))
+    p.add_argument("--max-layers", type=int, default=3)
     p.add_argument("--directory", default=None,
                    help="tuner folder (reuse it to resume or share it between workers)")
     p.add_argument("--project", default="fashion")
@@ -75,6 +78,7 @@ def main(argv=None):
     hypermodel = FashionMNISTHyperModel(
         args.kind, epochs=args.epochs, train_samples=train_samples,
         optimizers=args.optimizers.split(","), schedules=args.schedules.split(","),
+        regularizers=args.regularizers.split(","), max_layers=args.max_layers,
         batch_sizes=(64, 128) if args.quick else (32, 64, 128))
     tuner = make_tuner(args.tuner, hypermodel, directory, args.project, args.max_trials, args.epochs)
     tuner.search_space_summary()

@@ -222,3 +222,18 @@ def test_distributed_search_chief_and_two_workers(tmp_path, fashion_dir):
     assert len(completed) == 4, states
     results = json.loads(next(tmp_path.glob("*/results.json")).read_text())
     assert results["trials"] == 4 and 0 < results["test_accuracy"] <= 1
+
+
+def test_regularizer_strengths_shared_between_choices():
+    # "l2" and "l1l2" use the same `<name>_l2` hyperparameter: both must find it
+    # active, whichever was drawn first (a search crashed on this once).
+    hp = keras_tuner.HyperParameters()
+    hp.Choice("r", ["none", "l1", "l2", "l1l2"])
+    for kind in ("l2", "l1l2", "l1", "none", "l2"):
+        hp.values["r"] = kind
+        reg = tuning.choose_regularizer(hp, "r")
+        if kind == "none":
+            assert reg is None
+        else:
+            assert (getattr(reg, "l2", 0) > 0) == (kind in ("l2", "l1l2"))
+            assert (getattr(reg, "l1", 0) > 0) == (kind in ("l1", "l1l2"))

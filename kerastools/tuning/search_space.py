@@ -192,9 +192,17 @@ def choose_regularizer(hp, name, choices=REGULARIZERS, strength=(1e-6, 1e-2)):
     if kind == "none":
         return None
     low, high = strength
-    with hp.conditional_scope(name, [kind]) if len(choices) > 1 else _nullcontext():
-        l1 = hp.Float(f"{name}_l1", low, high, sampling="log") if "l1" in kind else 0.0
-        l2 = hp.Float(f"{name}_l2", low, high, sampling="log") if kind.endswith("l2") else 0.0
+
+    def strength_of(suffix, users):
+        # One hyperparameter per strength, active for every choice that uses it
+        # (``{name}_l2`` serves both "l2" and "l1l2").
+        users = [c for c in choices if c in users]
+        scope = hp.conditional_scope(name, users) if len(choices) > 1 else _nullcontext()
+        with scope:
+            return hp.Float(f"{name}_{suffix}", low, high, sampling="log")
+
+    l1 = strength_of("l1", ("l1", "l1l2")) if kind in ("l1", "l1l2") else 0.0
+    l2 = strength_of("l2", ("l2", "l1l2")) if kind in ("l2", "l1l2") else 0.0
     if kind == "l1":
         return keras.regularizers.L1(l1)
     if kind == "l2":
