@@ -166,7 +166,7 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             ``step_size_up``), > 0.
         mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``, used
             when ``scale_fn`` is `None`. Defaults to `"triangular"`.
-        gamma: the base of ``"exp_range"``, > 0. Defaults to `1.0`.
+        gamma: the base of ``"exp_range"``, in (0, 1]. Defaults to `1.0`.
         scale_fn: name of a registered scale function, or such a registered
             function; overrides ``mode``. Defaults to `None`.
         scale_mode: ``"cycle"`` or ``"iterations"``: what ``scale_fn``
@@ -224,6 +224,13 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         self.mode = _checks.check_choice("mode", mode, _MODES)
         self.gamma = _checks.check_positive("gamma", gamma)
         self.scale_fn = _scale_fn_name(scale_fn)
+        if self.mode == "exp_range" and self.scale_fn is None and self.gamma > 1:
+            # gamma**t would grow the cycle past maximal_learning_rate and
+            # overflow to inf (found by tests/test_fuzz.py).
+            raise ValueError(
+                "Argument `gamma` must be in (0, 1] for mode='exp_range'. "
+                f"Received: gamma={gamma!r}"
+            )
         if scale_mode is not None:
             _checks.check_choice("scale_mode", scale_mode, _SCALE_MODES)
         self.scale_mode = scale_mode
@@ -355,7 +362,7 @@ class ExponentialCyclicalLearningRate(CyclicalLearningRate):
         step_size: steps of a half-cycle, > 0.
         scale_mode: ``"cycle"`` or ``"iterations"``. Defaults to
             `"iterations"`.
-        gamma: the decay base, > 0. Defaults to `1.0`.
+        gamma: the decay base, in (0, 1]. Defaults to `1.0`.
         name: Defaults to `"ExponentialCyclicalLearningRate"`.
 
     Example:

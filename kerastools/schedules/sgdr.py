@@ -57,7 +57,7 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
         initial_learning_rate: the first peak, >= 0.
         first_decay_steps: length of the first cycle in steps, > 0.
         t_mul: cycle length factor, >= 1. Defaults to `2.0`.
-        m_mul: factor of the peak (above the floor) per restart, > 0.
+        m_mul: factor of the peak (above the floor) per restart, in (0, 1].
             Defaults to `1.0`.
         alpha: the floor as a fraction of ``initial_learning_rate``, in
             [0, 1]. Defaults to `0.0`.
@@ -93,7 +93,10 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
         self.t_mul = _checks.check_finite("t_mul", t_mul)
         if self.t_mul < 1.0:
             raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={t_mul!r}")
-        self.m_mul = _checks.check_positive("m_mul", m_mul)
+        # A peak that grows at every restart (m_mul > 1) overflows to inf after
+        # enough restarts (found by tests/test_fuzz.py): SGDR decays its peak.
+        self.m_mul = _checks.check_in_range("m_mul", m_mul, 0.0, 1.0, low_closed=False,
+                                            high_closed=True)
         self.alpha = _checks.check_in_range("alpha", alpha, 0.0, 1.0, high_closed=True)
         self.warmup_steps = _checks.check_positive_int("warmup_steps", warmup_steps, allow_zero=True)
         self.warmup_mode = _checks.check_choice("warmup_mode", warmup_mode, ("once", "every_restart"))
