@@ -65,7 +65,9 @@ def rel_err(a, b):
 
 
 FLOAT64_FAST = ("adam", "nadam")
-PARAMS = [pytest.param(n, "float32", 1e-5, id=f"{n}-float32") for n in CASES] + [
+FLOAT32_SLOW = ("sgd_momentum_arg", "adagrad_init")  # variants of cases run by default
+PARAMS = [pytest.param(n, "float32", 1e-5, id=f"{n}-float32",
+                       marks=pytest.mark.slow if n in FLOAT32_SLOW else ()) for n in CASES] + [
     pytest.param(n, "float64", 1e-12, id=f"{n}-float64",
                  marks=() if n in FLOAT64_FAST else pytest.mark.slow) for n in CASES]
 

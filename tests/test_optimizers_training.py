@@ -44,6 +44,7 @@ def test_fit_with_jit_compile_equals_keras():
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fit_with_jit_compile_scheduled_butterworth_learns():
     x, y = data()
     opt = kto.FilterOptimizer(
@@ -59,11 +60,12 @@ def test_fit_with_jit_compile_scheduled_butterworth_learns():
 
 @pytest.mark.parametrize("make", [
     lambda: kto.nadam(0.01),
-    lambda: kto.adam(0.01, beta_1=K.schedules.PolynomialDecay(0.5, 20, 0.9)),
+    pytest.param(lambda: kto.adam(0.01, beta_1=K.schedules.PolynomialDecay(0.5, 20, 0.9)),
+                 marks=pytest.mark.slow),
     lambda: kto.FilterOptimizer(
         0.01, gradient_filter=ARMAFilter.butterworth(2, 0.1, transient_compensation=True),
         normalization_filter=ARMAFilter.ema(0.99), weight_decay=1e-3),
-    lambda: kto.adagrad(0.05),
+    pytest.param(lambda: kto.adagrad(0.05), marks=pytest.mark.slow),
 ], ids=["nadam", "adam_scheduled_beta1", "butterworth_compensated", "adagrad"])
 def test_save_load_resume_equals_uninterrupted(make, tmp_path):
     x, y = data(96)
