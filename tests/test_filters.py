@@ -153,6 +153,10 @@ def test_tensor_step_matches_numpy(name, dtype):
     np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max())
 
 
+@pytest.mark.tf_only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="compiles with tf.function(jit_compile=True); on JAX every train "
+                           "step is jax.jit-compiled already (optimizer and layer tests)")
 def test_tensor_step_under_xla():
     f = FILTERS["butter2_comp"]
     x = np.random.default_rng(5).normal(size=(20, 4))
@@ -226,3 +230,18 @@ def test_config_round_trip():
     for f in FILTERS.values():
         clone = assert_config_round_trip(f)
         assert clone == f
+
+
+def test_apply_matches_the_written_out_recursion():
+    # apply() uses scipy.signal.lfilter when present; the loop is the reference.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 4))
+    for f in (ARMAFilter.butterworth(3, 0.07), ARMAFilter.nesterov(0.9),
+              ARMAFilter.ema(0.98), ARMAFilter([0.2, 0.3, -0.1], [-0.5, 0.06])):
+        np.testing.assert_allclose(f.apply(x, compensate=False), f._apply_loop(x),
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_butterworth_tiny_cutoff_is_rejected():
+    with pytest.raises(ValueError, match="cutoff=1e-12"):
+        ARMAFilter.butterworth(1, 1e-12)

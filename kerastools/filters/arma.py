@@ -13,6 +13,11 @@ import numbers
 import keras
 import numpy as np
 
+try:  # SciPy comes with keras-tuner[bayesian]; the loop below is the fallback.
+    from scipy.signal import lfilter as _lfilter
+except ImportError:  # pragma: no cover
+    _lfilter = None
+
 from kerastools._checks import check_choice
 from kerastools._checks import check_finite
 from kerastools._checks import check_in_range
@@ -120,6 +125,13 @@ class ARMAFilter:
                     f"DC gain; this filter's is {dc}. Received: "
                     f"transient_compensation=True with b={list(self.b)!r}, a={list(self.a)!r}"
                 )
+            if self.b[0] == 0.0:
+                # The step response starts at 0: the first output cannot be
+                # divided by it (found by tests/test_fuzz.py).
+                raise ValueError(
+                    "Argument `b` must have b[0] != 0 for transient compensation (the "
+                    f"step response starts at b[0]). Received: b={list(self.b)!r}"
+                )
 
     # ------------------------------------------------------------------ design
     @classmethod
@@ -171,6 +183,13 @@ class ARMAFilter:
             raise ValueError(f"Argument `order` must be in [1, 4]. Received: order={order}")
         nu = check_in_range("cutoff", cutoff, 0.0, 0.5, low_closed=False)
         b, a = butterworth_coefficients(order, nu)
+        if not np.all(np.abs(np.roots(a)) < 1.0 - 1e-9):
+            # A tiny cutoff puts the poles on z = 1 in float64 (found by
+            # tests/test_fuzz.py): the design would be an unstable integrator.
+            raise ValueError(
+                "Argument `cutoff` is too small for a stable float64 Butterworth design of "
+                f"order {order}. Received: cutoff={cutoff!r}"
+            )
         return cls(b, a[1:], transient_compensation=transient_compensation,
                    name=name or f"Butterworth({order}, {nu:g})")
 
@@ -265,6 +284,19 @@ class ARMAFilter:
         x = np.asarray(x, dtype=np.float64)
         xm = np.moveaxis(x, axis, 0)
         n = xm.shape[0]
+        if _lfilter is not None and n:
+            y = _lfilter(self.b, [1.0, *self.a], xm, axis=0)
+        else:
+            y = self._apply_loop(xm)
+        comp = self.transient_compensation if compensate is None else compensate
+        if comp:
+            s = self._raw_step_response(n) / self.dc_gain()
+            y = y / s.reshape((n,) + (1,) * (xm.ndim - 1))
+        return np.moveaxis(y, 0, axis)
+
+    def _apply_loop(self, xm):
+        """The difference equation written out (used where SciPy is absent)."""
+        n = xm.shape[0]
         y = np.empty_like(xm)
         L, M = len(self.a), len(self.b)
         for t in range(n):
@@ -274,11 +306,7 @@ class ARMAFilter:
             for i in range(min(L, t)):
                 acc = acc - self.a[i] * y[t - 1 - i]
             y[t] = acc
-        comp = self.transient_compensation if compensate is None else compensate
-        if comp:
-            s = self._raw_step_response(n) / self.dc_gain()
-            y = y / s.reshape((n,) + (1,) * (xm.ndim - 1))
-        return np.moveaxis(y, 0, axis)
+        return y
 
     def _raw_step_response(self, n):
         return ARMAFilter.__new_unchecked(self.b, self.a).apply(np.ones(n), compensate=False)
