@@ -16,7 +16,7 @@ endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-fast venv lint bench clean
+.PHONY: demo test test-fast test-jax venv lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,24 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The component tests again on the JAX backend (CPU jax from PyPI, the `jax` extra);
+# JAX_ENABLE_X64 lets the float64 tests have float64. What cannot run there is skipped
+# with its reason, what is too slow there is left out (README, "Backends").
+JAX_TESTS ?= tests/test_filters.py tests/test_schedules.py tests/test_layers.py \
+	tests/test_layers_batchnorm.py tests/test_initializers.py tests/test_lr_logger.py \
+	tests/test_weight_norms.py
+# Known JAX failures of the schedules (float64 evaluated partly in float32, a jit fit
+# with a callback), deselected until fixed: README, "Backends".
+JAX_DESELECT ?= not (test_schedules and (float64 or pytorch_recording or custom_scale_function or jit_compiled_fit))
+
+$(VENV)/.installed-jax: $(PY) setup.cfg pyproject.toml
+	$(PY) -m pip install -e ".[test,jax]"
+	touch $@
+
+test-jax: $(VENV)/.installed-jax
+	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(PY) -m pytest -m "not slow" -k "$(JAX_DESELECT)" \
+		$(JAX_TESTS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/optimizers.py

@@ -124,6 +124,9 @@ def simulate_adam(x, y, lrs, b1s, epochs, b2=0.999, eps=1e-7):
     return w
 
 
+@pytest.mark.tf_only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="MomentumScheduler needs the TensorFlow backend (it is documented so)")
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
 def test_momentum_scheduler_cycles_keras_sgd_and_adam(kind):
     epochs = 3
@@ -153,6 +156,9 @@ def test_momentum_scheduler_cycles_keras_sgd_and_adam(kind):
     keras.saving.serialize_keras_object(model.optimizer)
 
 
+@pytest.mark.tf_only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="MomentumScheduler needs the TensorFlow backend (it is documented so)")
 def test_momentum_scheduler_bad_input():
     with pytest.raises(ValueError, match="attribute='rho'"):
         MomentumScheduler(S.OneCycle(0.1, 10).momentum_schedule(), attribute="rho")
@@ -165,6 +171,9 @@ def test_momentum_scheduler_bad_input():
         LearningRateLogger(at="first")
 
 
+@pytest.mark.tf_only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="MomentumScheduler needs the TensorFlow backend (it is documented so)")
 def test_filter_optimizer_takes_the_momentum_schedule_in_graph():
     """kerastools' momentum preset with OneCycle's momentum schedule: no callback,
     same trajectory as Keras SGD driven by MomentumScheduler; the logger sees it."""

@@ -433,6 +433,9 @@ def _all_schedules():
     ]
 
 
+@pytest.mark.tf_only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="compiles with tf.function(jit_compile=True) on tf.int64 steps")
 @pytest.mark.parametrize("sched", _all_schedules(), ids=lambda s: s.name)
 def test_xla_compiled_equals_eager(sched):
     fn = tf.function(lambda step: sched(step), jit_compile=True)
