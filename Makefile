@@ -43,7 +43,7 @@ test-fast: $(VENV)/.installed
 # with its reason, what is too slow there is left out (README, "Backends").
 JAX_TESTS ?= tests/test_filters.py tests/test_schedules.py tests/test_layers.py \
 	tests/test_layers_batchnorm.py tests/test_initializers.py tests/test_lr_logger.py \
-	tests/test_weight_norms.py
+	tests/test_weight_norms.py tests/test_lsuv.py
 # Known JAX failures of the schedules (float64 evaluated partly in float32, a jit fit
 # with a callback), deselected until fixed: README, "Backends".
 JAX_DESELECT ?= not (test_schedules and (float64 or pytorch_recording or custom_scale_function or jit_compiled_fit))
