@@ -60,6 +60,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/optimizers.py
 	$(PY) benchmarks/schedules.py
 	$(PY) benchmarks/callbacks.py
+	$(PY) benchmarks/layers.py
 
 lint: $(VENV)/.installed
 	$(PY) -m pip install -q ruff
