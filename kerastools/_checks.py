@@ -67,3 +67,19 @@ def check_choice(name, value, choices):
     if value not in choices:
         _fail(name, f"one of {sorted(choices)!r}", value)
     return value
+
+
+def check_seed(seed):
+    """An integer seed or None (booleans are not seeds)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        _fail("seed", "an integer or None", seed)
+    return seed
+
+
+def check_momentum_bounds(base_momentum, max_momentum):
+    """``0 <= base_momentum <= max_momentum < 1`` for momentum cycling."""
+    base = check_in_range("base_momentum", base_momentum, 0.0, 1.0)
+    high = check_in_range("max_momentum", max_momentum, 0.0, 1.0)
+    if high < base:
+        _fail("max_momentum", f">= base_momentum ({base!r})", max_momentum)
+    return base, high

@@ -1,6 +1,5 @@
 """Every notebook executes top to bottom in quick mode (KERASTOOLS_QUICK=1)."""
 
-import os
 import pathlib
 
 import nbformat

@@ -19,7 +19,6 @@ except ImportError:  # pragma: no cover
     _lfilter = None
 
 from kerastools._checks import check_choice
-from kerastools._checks import check_finite
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
 

@@ -2,15 +2,11 @@
 
 import keras
 
+from kerastools import _checks
+
 from kerastools._checks import check_in_range
 
 
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(
-            f"Argument `seed` must be an integer or None. Received: seed={seed!r}"
-        )
-    return seed
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -114,7 +110,7 @@ class DropConnectDense(keras.layers.Dense):
             **kwargs,
         )
         self.drop_bias = drop_bias
-        self.seed = _check_seed(seed)
+        self.seed = _checks.check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):

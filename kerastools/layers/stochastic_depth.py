@@ -2,16 +2,12 @@
 
 import keras
 
+from kerastools import _checks
+
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
 
 
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(
-            f"Argument `seed` must be an integer or None. Received: seed={seed!r}"
-        )
-    return seed
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -56,7 +52,7 @@ class StochasticDepth(keras.layers.Layer):
     def __init__(self, rate=0.5, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_in_range("rate", rate, 0.0, 1.0)
-        self.seed = _check_seed(seed)
+        self.seed = _checks.check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
 
@@ -155,7 +151,7 @@ def residual_block(x, units, *, kernel_size=3, activation="relu", zero_init_last
     units = check_positive_int("units", units)
     kernel_size = check_positive_int("kernel_size", kernel_size)
     check_in_range("drop_rate", drop_rate, 0.0, 1.0)
-    _check_seed(seed)
+    _checks.check_seed(seed)
     rank = len(x.shape)
     if rank not in _LAYERS:
         raise ValueError(

@@ -212,13 +212,8 @@ class OneCycleMomentum(keras.optimizers.schedules.LearningRateSchedule):
                 f"Argument `schedule` must be a OneCycle. Received: schedule={schedule!r}"
             )
         self.schedule = schedule
-        self.base_momentum = _checks.check_in_range("base_momentum", base_momentum, 0.0, 1.0)
-        self.max_momentum = _checks.check_in_range("max_momentum", max_momentum, 0.0, 1.0)
-        if self.max_momentum < self.base_momentum:
-            raise ValueError(
-                f"Argument `max_momentum` must be >= base_momentum ({self.base_momentum!r}). "
-                f"Received: max_momentum={max_momentum!r}"
-            )
+        self.base_momentum, self.max_momentum = _checks.check_momentum_bounds(
+            base_momentum, max_momentum)
         self.name = name
 
     def __call__(self, step):
