@@ -39,22 +39,14 @@ from kerastools.callbacks import LearningRateLogger  # noqa: E402
 from kerastools.callbacks import WeightNormTracker  # noqa: E402
 from kerastools.datasets import load_fashion_mnist  # noqa: E402
 from kerastools.plotting import curves as curves_module  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import EpochTimer  # noqa: E402
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
          "on_train_batch_begin", "on_train_batch_end")
 PER_FIT = ("on_train_begin", "on_train_end")  # once per fit: start/stop of the renderer
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
 
 
 def timed(callback, totals):

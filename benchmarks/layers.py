@@ -23,7 +23,6 @@ import json
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -33,18 +32,10 @@ from kerastools.datasets import load_fashion_mnist
 from kerastools.layers import DebiasedBatchNormalization
 from kerastools.layers import DropConnectDense
 from kerastools.layers import StochasticDepth
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import EpochTimer  # noqa: E402
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
 
 
 def build(hidden):

@@ -27,18 +27,10 @@ from kerastools.callbacks import (
     MomentumScheduler,
 )
 from kerastools.datasets import load_fashion_mnist
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import EpochTimer  # noqa: E402
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
 
 
 def build(learning_rate, optimizer="adam"):
