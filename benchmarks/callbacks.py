@@ -107,6 +107,8 @@ def main(argv=None):
     p.add_argument("--data-dir", default=None)
     p.add_argument("--json", default=None, help="write the figures to this file")
     args = p.parse_args(argv)
+    if args.epochs < 2:
+        p.error(f"--epochs must be >= 2 (the first epoch of each fit is warm-up). Received: {args.epochs}")
     (x, y), _ = load_fashion_mnist(args.data_dir, flatten=True, train_size=args.train_size,
                                    test_size=1000)
     out_dir = tempfile.mkdtemp(prefix="kt-bench-callbacks-")
