@@ -289,16 +289,19 @@ def _usual_permissions(path):
     os.chmod(path, 0o644)
 
 
-def write_bytes_atomic(path, data):
-    """Writes ``data`` to ``path`` through a temporary file and a rename."""
+def _write_atomic(path, write, default_suffix=""):
+    """Calls ``write(file)`` on a temporary file beside ``path``, then renames it.
+
+    The directory is created; an interrupted write never leaves a half file.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-",
-                               suffix=os.path.splitext(path)[1])
+    suffix = os.path.splitext(path)[1] or default_suffix
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
         _usual_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -306,6 +309,11 @@ def write_bytes_atomic(path, data):
             os.remove(tmp)
         raise
     return path
+
+
+def write_bytes_atomic(path, data):
+    """Writes ``data`` to ``path`` through a temporary file and a rename."""
+    return _write_atomic(path, lambda f: f.write(data))
 
 
 def save_figure(fig, path, dpi=100):
@@ -313,18 +321,5 @@ def save_figure(fig, path, dpi=100):
 
     The directory is created; an interrupted write never leaves a half file.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, dpi=dpi, format=suffix.lstrip("."))
-        _usual_permissions(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    fmt = (os.path.splitext(os.fspath(path))[1] or ".png").lstrip(".")
+    return _write_atomic(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt), ".png")

@@ -42,3 +42,14 @@ def evaluate(schedule, step, dtype):
         value = schedule(step)
         return ops.cast(value, dtype)
     return ops.full(ops.shape(step), float(schedule), dtype=dtype)
+
+
+def nested_schedule(name, value, cls):
+    """``value`` (or its serialized dict) as an instance of ``cls``; else ValueError."""
+    if isinstance(value, dict):
+        value = keras.saving.deserialize_keras_object(value)
+    if not isinstance(value, cls):
+        raise ValueError(
+            f"Argument `{name}` must be a {cls.__name__}. Received: {name}={value!r}"
+        )
+    return value

@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
-from kerastools.schedules._base import const, prepare_step
+from kerastools.schedules._base import const, nested_schedule, prepare_step
 
 _SCALE_FUNCTIONS = {}
 _MODES = ("triangular", "triangular2", "exp_range")
@@ -416,14 +416,7 @@ class CyclicalMomentum(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, schedule, base_momentum=0.8, max_momentum=0.9,
                  name="CyclicalMomentum"):
         super().__init__()
-        if isinstance(schedule, dict):
-            schedule = keras.saving.deserialize_keras_object(schedule)
-        if not isinstance(schedule, CyclicalLearningRate):
-            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
-                "Argument `schedule` must be a CyclicalLearningRate. "
-                f"Received: schedule={schedule!r}"
-            )
-        self.schedule = schedule
+        self.schedule = nested_schedule("schedule", schedule, CyclicalLearningRate)
         self.base_momentum, self.max_momentum = _checks.check_momentum_bounds(
             base_momentum, max_momentum)
         self.name = name

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
-from kerastools.schedules._base import const, prepare_step
+from kerastools.schedules._base import const, nested_schedule, prepare_step
 
 
 def _anneal(start, end, pct, strategy, dtype):
@@ -205,13 +205,7 @@ class OneCycleMomentum(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, schedule, base_momentum=0.85, max_momentum=0.95,
                  name="OneCycleMomentum"):
         super().__init__()
-        if isinstance(schedule, dict):
-            schedule = keras.saving.deserialize_keras_object(schedule)
-        if not isinstance(schedule, OneCycle):
-            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
-                f"Argument `schedule` must be a OneCycle. Received: schedule={schedule!r}"
-            )
-        self.schedule = schedule
+        self.schedule = nested_schedule("schedule", schedule, OneCycle)
         self.base_momentum, self.max_momentum = _checks.check_momentum_bounds(
             base_momentum, max_momentum)
         self.name = name
