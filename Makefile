@@ -44,16 +44,13 @@ test-fast: $(VENV)/.installed
 JAX_TESTS ?= tests/test_filters.py tests/test_schedules.py tests/test_layers.py \
 	tests/test_layers_batchnorm.py tests/test_initializers.py tests/test_lr_logger.py \
 	tests/test_weight_norms.py tests/test_lsuv.py
-# Known JAX failures of the schedules (float64 evaluated partly in float32, a jit fit
-# with a callback), deselected until fixed: README, "Backends".
-JAX_DESELECT ?= not (test_schedules and (float64 or pytorch_recording or custom_scale_function or jit_compiled_fit))
 
 $(VENV)/.installed-jax: $(PY) setup.cfg pyproject.toml
 	$(PY) -m pip install -e ".[test,jax]"
 	touch $@
 
 test-jax: $(VENV)/.installed-jax
-	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(PY) -m pytest -m "not slow" -k "$(JAX_DESELECT)" \
+	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(PY) -m pytest -m "not slow" \
 		$(JAX_TESTS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed

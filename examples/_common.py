@@ -16,6 +16,18 @@ def parser(description, epochs):
     return p
 
 
+def int_list(name, text):
+    """``"32,64"`` as ``(32, 64)``; anything else is a ValueError naming ``name``."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise ValueError(f"Argument `{name}` must be positive integers separated by commas. "
+                         f"Received: {name}={text!r}")
+    return values
+
+
 def run_dir(out, name):
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = os.path.join(out, f"{stamp}-{name}")

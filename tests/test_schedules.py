@@ -316,8 +316,10 @@ def test_step_for_step_equal_to_pytorch_recording():
     for name, sched in made.items():
         lr = np.array(data[name]["lr"])
         steps = np.arange(len(lr))
-        np.testing.assert_allclose(evaluate(sched, steps, "float64"), lr, rtol=1e-13, atol=0,
-                                   err_msg=name)
+        # atol: one part in 1e16 of the peak, where 1 + cos(pi t) cancels near
+        # the end of a one-cycle (a last-ulp difference of cos, seen on JAX).
+        np.testing.assert_allclose(evaluate(sched, steps, "float64"), lr, rtol=1e-13,
+                                   atol=1e-16 * lr.max(), err_msg=name)
         np.testing.assert_allclose(evaluate(sched, steps, "float32"), lr, rtol=3e-5, atol=1e-9,
                                    err_msg=name)
         if name.startswith(("oc", "clr")):
@@ -458,12 +460,19 @@ def test_schedule_drives_a_jit_compiled_fit():
     w_before = []
     lrs_seen = []
 
+    def weights():
+        # On JAX, fit() holds the state outside the model between steps; a
+        # callback that reads weights per batch asks for it back.
+        if hasattr(model, "jax_state_sync"):
+            model.jax_state_sync()
+        return np.array(model.get_weights()[0])
+
     class Grab(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
-            w_before.append(np.array(model.get_weights()[0]))
+            w_before.append(weights())
 
         def on_train_batch_end(self, batch, logs=None):
-            lrs_seen.append(np.array(model.get_weights()[0]))
+            lrs_seen.append(weights())
 
     model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=[Grab()])
     # With SGD, delta w = -lr * grad; for a linear model on MSE, the gradient is

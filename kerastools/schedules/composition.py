@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
+from kerastools.schedules import _base
 from kerastools.schedules._base import (
     const,
     deserialize_schedule,
@@ -92,7 +93,7 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
             if self.shape == "linear":
                 ramp = a + (target - a) * p
             elif self.shape == "cosine":
-                ramp = a + (target - a) * 0.5 * (1.0 - ops.cos(const(math.pi, dtype) * p))
+                ramp = a + (target - a) * 0.5 * (1.0 - _base.cos(const(math.pi, dtype) * p))
             else:
                 ramp = a * ops.power(target / a, p)
             return ops.where(step < w, ramp, after)

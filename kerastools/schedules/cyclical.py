@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
+from kerastools.schedules import _base
 from kerastools.schedules._base import const, nested_schedule, prepare_step
 
 _SCALE_FUNCTIONS = {}
@@ -121,7 +122,7 @@ def _triangle(step, step_size, step_size_down, dtype):
     """(cycle, scale factor in [0, 1]) of PyTorch's CyclicLR."""
     total = float(step_size) + float(step_size_down)
     ratio = float(step_size) / total
-    cycle = ops.floor(1.0 + step / const(total, dtype))
+    cycle = _base.floor(1.0 + step / const(total, dtype))
     x = 1.0 + step / const(total, dtype) - cycle
     up = x / const(ratio, dtype)
     down = (x - 1.0) / const(ratio - 1.0, dtype)

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from kerastools import _checks
+from kerastools.schedules import _base
 from kerastools.schedules._base import const, nested_schedule, prepare_step
 
 
@@ -13,7 +14,7 @@ def _anneal(start, end, pct, strategy, dtype):
     start = const(start, dtype)
     end = const(end, dtype)
     if strategy == "cos":
-        return end + (start - end) / 2.0 * (ops.cos(const(math.pi, dtype) * pct) + 1.0)
+        return end + (start - end) / 2.0 * (_base.cos(const(math.pi, dtype) * pct) + 1.0)
     return (end - start) * pct + start
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from kerastools import _checks
+from kerastools.schedules import _base
 from kerastools.schedules._base import const, prepare_step
 
 # Cycle boundaries are tabulated (exactly, in float64) up to this many cycles
@@ -131,7 +132,7 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
         """(cycle index i, T_cur, T_i) for a cycle-time ``t >= 0``."""
         d = const(self.first_decay_steps, dtype)
         if self.t_mul == 1.0:
-            i = ops.floor(t / d)
+            i = _base.floor(t / d)
             # Exact boundaries: correct a quotient rounded across an integer.
             i = ops.where(i * d > t, i - 1.0, i)
             i = ops.where((i + 1.0) * d <= t, i + 1.0, i)
@@ -150,7 +151,7 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
             # Table ended before 2**40 steps (t_mul very close to 1): closed form beyond.
             t_mul = const(self.t_mul, dtype)
             frac = t / d
-            i_far = ops.floor(ops.log(1.0 - frac * (1.0 - t_mul)) / ops.log(t_mul))
+            i_far = _base.floor(ops.log(1.0 - frac * (1.0 - t_mul)) / ops.log(t_mul))
             start_far = d * (1.0 - ops.power(t_mul, i_far)) / (1.0 - t_mul)
             length_far = d * ops.power(t_mul, i_far)
             beyond = t >= const(self._starts[-1], dtype)
@@ -174,10 +175,10 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
             i, t_cur, length = self._cycle(t, dtype)
             span = span0 * ops.power(const(self.m_mul, dtype), i)
             if self.warmup_mode == "every_restart" and self.warmup_steps > 0:
-                anneal = floor_lr + span * 0.5 * (1.0 + ops.cos(pi * (t_cur - w) / (length - w)))
+                anneal = floor_lr + span * 0.5 * (1.0 + _base.cos(pi * (t_cur - w) / (length - w)))
                 ramp = floor_lr + span * t_cur / w
                 return ops.where(t_cur < w, ramp, anneal)
-            lr = floor_lr + span * 0.5 * (1.0 + ops.cos(pi * t_cur / length))
+            lr = floor_lr + span * 0.5 * (1.0 + _base.cos(pi * t_cur / length))
             if self.warmup_mode == "once" and self.warmup_steps > 0:
                 ramp = floor_lr + span0 * step / w
                 lr = ops.where(step < w, ramp, lr)
