@@ -15,6 +15,7 @@ and drawn as the course's weight-evolution figure.
 
 import os
 import sys
+import time
 
 import keras
 import numpy as np
@@ -56,10 +57,12 @@ def main(argv=None):
         LearningRateLogger(),
         LearningCurves(os.path.join(out, "learning_curves.png"), title="baseline 784-128-10"),
     ]
+    start = time.perf_counter()
     history = model.fit(x_train, y_train, batch_size=32, epochs=epochs, validation_split=0.1,
                         verbose=2, callbacks=monitors)
-    test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
-    print(f"test loss {test_loss:.4f}, test accuracy {100 * test_acc:.2f}%")
+    results = _common.evaluate(model, x_test, y_test, history, time.perf_counter() - start)
+    print(f"test loss {results['test_loss']:.4f}, "
+          f"test accuracy {100 * results['test_accuracy']:.2f}%")
 
     model_path = os.path.join(out, "model.keras")
     model.save(model_path)
@@ -73,8 +76,7 @@ def main(argv=None):
     guess = int(np.argmax(probs))
     print(f"test image 0: predicted {FASHION_MNIST_CLASSES[guess]!r} "
           f"(p={probs[guess]:.3f}), true {FASHION_MNIST_CLASSES[int(y_test[0])]!r}")
-    results = {"test_loss": test_loss, "test_accuracy": test_acc, "epochs": epochs,
-               "quick": args.quick, "prediction": FASHION_MNIST_CLASSES[guess]}
+    results.update(quick=args.quick, prediction=FASHION_MNIST_CLASSES[guess])
     _common.write_json(os.path.join(out, "results.json"), results)
     print(f"wrote {out}")
     return results
