@@ -9,6 +9,7 @@ dropout after each hidden layer.
 
 import os
 import sys
+import time
 
 import keras
 import numpy as np
@@ -51,11 +52,13 @@ def main(argv=None):
     for i, rate in enumerate((0.0, 0.2)):
         keras.utils.set_random_seed(0)
         model = build(rate)
+        start = time.perf_counter()
         model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
+        seconds = round(time.perf_counter() - start, 1)
         pred = model.predict(grid, verbose=0)
         mse = float(np.mean((pred - nielsen(grid)) ** 2))
         label = "no dropout" if rate == 0 else "20% dropout"
-        results[label] = {"grid_mse": mse}
+        results[label] = {"grid_mse": mse, "seconds": seconds}
         ax = fig.add_subplot(1, 2, i + 1)
         ax.plot(grid, nielsen(grid), label="f(x)")
         ax.plot(grid, pred, label="network")

@@ -43,13 +43,16 @@ TUNERS = {
 }
 
 
-def make_tuner(name, hypermodel, directory, project, max_trials, epochs, seed=0):
+def make_tuner(name, hypermodel, directory, project, max_trials, epochs, seed=0,
+               initial_points=None):
     if name not in TUNERS:
         raise ValueError(f"Argument `--tuner` must be one of {sorted(TUNERS)}. Received: {name!r}")
     common = dict(objective="val_accuracy", directory=directory, project_name=project,
                   overwrite=False, seed=seed)
     if name == "hyperband":
         return keras_tuner.Hyperband(hypermodel, max_epochs=max(epochs, 2), factor=3, **common)
+    if name == "bayesian" and initial_points is not None:
+        common["num_initial_points"] = initial_points
     return TUNERS[name](hypermodel, max_trials=max_trials, **common)
 
 
@@ -70,6 +73,11 @@ def main(argv=None):
     p.add_argument("--max-dropout", type=float, default=0.5)
     p.add_argument("--patience", type=int, default=3,
                    help="EarlyStopping patience on val_loss per trial; 0: no early stopping")
+    p.add_argument("--learning-rate-range", default=None,
+                   help="low,high of the log-uniform learning rate (default: one per preset)")
+    p.add_argument("--initial-points", type=int, default=None,
+                   help="random trials before the Bayesian model guides (default: Keras "
+                        "Tuner's, 3 per hyperparameter)")
     p.add_argument("--refit", action="store_true",
                    help="retrain the best hyperparameters on the whole training set")
     args = p.parse_args(argv)
@@ -91,8 +99,11 @@ def main(argv=None):
         optimizers=args.optimizers.split(","), schedules=args.schedules.split(","),
         regularizers=args.regularizers.split(","), max_layers=args.max_layers,
         batch_sizes=(64, 128) if args.quick else _common.int_list("--batch-sizes", args.batch_sizes),
-        max_dropout=args.max_dropout)
-    tuner = make_tuner(args.tuner, hypermodel, directory, args.project, args.max_trials, args.epochs)
+        max_dropout=args.max_dropout,
+        learning_rate_range=(None if args.learning_rate_range is None
+                             else args.learning_rate_range.split(",")))
+    tuner = make_tuner(args.tuner, hypermodel, directory, args.project, args.max_trials, args.epochs,
+                       initial_points=args.initial_points)
     tuner.search_space_summary()
     stop = [keras.callbacks.EarlyStopping("val_loss", patience=args.patience)] if args.patience else []
     start = time.perf_counter()

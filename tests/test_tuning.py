@@ -44,6 +44,8 @@ def _hp(**values):
     (dict(kind="rnn"), r"kind.*rnn"),
     (dict(batch_sizes=()), r"batch_sizes"),
     (dict(epochs=0), r"epochs=0"),
+    (dict(learning_rate_range=(1e-2, 1e-3)), r"learning_rate_range=\(0.01, 0.001\)"),
+    (dict(learning_rate_range=("3e-4",)), r"learning_rate_range=\('3e-4',\)"),
 ])
 def test_bad_choices_fail_before_any_trial(bad, match, tmp_path):
     with pytest.raises(ValueError, match=match):
@@ -75,6 +77,17 @@ def test_every_optimizer_choice_builds_a_filter_optimizer(name):
     hp2 = keras_tuner.HyperParameters()
     tuning.choose_optimizer(hp2)  # all choices: conditional hyperparameters
     assert hp2.values["optimizer"] in tuning.OPTIMIZERS
+
+
+def test_learning_rate_range_overrides_every_preset_range():
+    for name in ("adam", "sgd", "adadelta"):
+        hp = keras_tuner.HyperParameters()
+        tuning.choose_optimizer(hp, [name], learning_rate_range=("3e-4", 1e-2))
+        config = hp.get_config()["space"]
+        (lr,) = [c["config"] for c in config if c["config"]["name"] == f"{name}_learning_rate"]
+        assert (lr["min_value"], lr["max_value"], lr["sampling"]) == (3e-4, 1e-2, "log")
+    with pytest.raises(ValueError, match=r"learning_rate_range=\(0, 1\)"):
+        tuning.choose_optimizer(keras_tuner.HyperParameters(), ["adam"], learning_rate_range=(0, 1))
 
 
 @pytest.mark.parametrize("name", tuning.SCHEDULES)

@@ -48,6 +48,8 @@ class FashionMNISTHyperModel(keras_tuner.HyperModel):
         max_layers: largest depth searched. Defaults to `3`.
         max_dropout: largest dropout rate searched (0 disables dropout).
             Defaults to `0.5`.
+        learning_rate_range: ``(low, high)`` of the log-uniform learning rate
+            of every optimizer choice. Defaults to `None` (a range per preset).
         name, tunable: as in ``keras_tuner.HyperModel``.
 
     Example:
@@ -63,7 +65,7 @@ class FashionMNISTHyperModel(keras_tuner.HyperModel):
                  optimizers=space.OPTIMIZERS, schedules=space.SCHEDULES,
                  regularizers=space.REGULARIZERS, batch_sizes=(32, 64, 128),
                  per_layer_regularization=False, max_layers=3, max_dropout=0.5,
-                 name=None, tunable=True):
+                 learning_rate_range=None, name=None, tunable=True):
         super().__init__(name=name, tunable=tunable)
         self.kind = _checks.check_choice("kind", kind, space.ARCHITECTURES)
         self.epochs = _checks.check_positive_int("epochs", epochs)
@@ -83,6 +85,8 @@ class FashionMNISTHyperModel(keras_tuner.HyperModel):
         self.per_layer_regularization = bool(per_layer_regularization)
         self.max_layers = _checks.check_positive_int("max_layers", max_layers)
         self.max_dropout = _checks.check_in_range("max_dropout", max_dropout, 0.0, 1.0)
+        self.learning_rate_range = (None if learning_rate_range is None
+                                    else space.check_learning_rate_range(learning_rate_range))
 
     # -- pieces -----------------------------------------------------------
     def _regularizers(self, hp, layer_name):
@@ -151,7 +155,8 @@ class FashionMNISTHyperModel(keras_tuner.HyperModel):
         def schedule(lr):
             return space.choose_schedule(hp, lr, self.epochs, steps, self.schedules)
 
-        optimizer = space.choose_optimizer(hp, self.optimizers, schedule=schedule)
+        optimizer = space.choose_optimizer(hp, self.optimizers, schedule=schedule,
+                                           learning_rate_range=self.learning_rate_range)
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         return model

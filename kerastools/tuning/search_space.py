@@ -14,6 +14,8 @@ Choice lists are checked when a search space is declared (``check_choices``),
 so an unknown name or an empty list fails before any trial starts.
 """
 
+import math
+
 import keras
 
 from kerastools import _checks
@@ -75,8 +77,22 @@ def _choice(hp, name, choices):
     return choices[0] if len(choices) == 1 else hp.Choice(name, list(choices))
 
 
+def check_learning_rate_range(value):
+    """``(low, high)`` as floats with ``0 < low < high < inf``; else ValueError."""
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if not (0.0 < low < high < math.inf):
+        raise ValueError(
+            "Argument `learning_rate_range` must be a pair (low, high) with 0 < low < high. "
+            f"Received: learning_rate_range={value!r}"
+        )
+    return low, high
+
+
 def choose_optimizer(hp, choices=OPTIMIZERS, learning_rate=None, schedule=None,
-                     name="optimizer"):
+                     name="optimizer", learning_rate_range=None):
     """A kerastools ``FilterOptimizer`` preset chosen by hyperparameter ``name``.
 
     Hyperparameters (conditional on the choice): ``learning_rate`` (log
@@ -94,6 +110,9 @@ def choose_optimizer(hp, choices=OPTIMIZERS, learning_rate=None, schedule=None,
             the schedule peaks at the learning rate suited to the optimizer.
             Defaults to `None` (constant).
         name: the hyperparameter's name. Defaults to `"optimizer"`.
+        learning_rate_range: ``(low, high)`` of the log-uniform learning rate
+            for every choice. Defaults to `None`: a range per preset (Adam
+            1e-5 to 1e-2, SGD 1e-3 to 0.3, ...).
 
     Returns:
         A ``kerastools.optimizers.FilterOptimizer``.
@@ -101,10 +120,12 @@ def choose_optimizer(hp, choices=OPTIMIZERS, learning_rate=None, schedule=None,
     from kerastools import optimizers
 
     choices = check_choices("choices", choices, OPTIMIZERS)
+    if learning_rate_range is not None:
+        learning_rate_range = check_learning_rate_range(learning_rate_range)
     kind = _choice(hp, name, choices)
     with hp.conditional_scope(name, [kind]) if len(choices) > 1 else _nullcontext():
         if learning_rate is None:
-            low, high = _LR_RANGE[kind]
+            low, high = learning_rate_range or _LR_RANGE[kind]
             learning_rate = hp.Float(f"{kind}_learning_rate", low, high, sampling="log")
     if schedule is not None:
         learning_rate = schedule(learning_rate)
