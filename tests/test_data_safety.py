@@ -51,3 +51,29 @@ def test_sigkill_while_writing_figures_leaves_whole_files(tmp_path):
     others = {p.name for p in tmp_path.iterdir()} - {"curves.png", "weight_norms.png"}
     assert all(name.startswith(".tmp-") for name in others), others
     assert len(kills) == 4
+
+
+def test_write_interrupted_midway_keeps_the_previous_figure(tmp_path):
+    """Deterministic counterpart of the SIGKILL test: a write that stops halfway
+    (here a KeyboardInterrupt after half the bytes) leaves the previous figure
+    whole at the path and removes its temporary file."""
+    from matplotlib.figure import Figure
+
+    from kerastools.plotting import save_figure
+
+    path = tmp_path / "curves.png"
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    save_figure(fig, path)
+    before = path.read_bytes()
+
+    def half_then_interrupt(f, **kwargs):
+        f.write(before[: len(before) // 2])
+        raise KeyboardInterrupt
+
+    fig.savefig = half_then_interrupt
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(fig, path)
+    assert path.read_bytes() == before
+    _complete_png(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.png"]
