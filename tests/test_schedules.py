@@ -316,10 +316,13 @@ def test_step_for_step_equal_to_pytorch_recording():
     for name, sched in made.items():
         lr = np.array(data[name]["lr"])
         steps = np.arange(len(lr))
-        # atol: one part in 1e16 of the peak, where 1 + cos(pi t) cancels near
-        # the end of a one-cycle (a last-ulp difference of cos, seen on JAX).
+        # On JAX, float64 cos is computed as Re exp(ix) (Keras' ops.cos rounds
+        # float64 through float32 there), one ulp off libm's cos at most: where
+        # 1 + cos(pi t) cancels near the end of a one-cycle that is 1e-16 of the
+        # peak. TensorFlow keeps the exact bound.
+        atol = 1e-16 * lr.max() if keras.backend.backend() == "jax" else 0
         np.testing.assert_allclose(evaluate(sched, steps, "float64"), lr, rtol=1e-13,
-                                   atol=1e-16 * lr.max(), err_msg=name)
+                                   atol=atol, err_msg=name)
         np.testing.assert_allclose(evaluate(sched, steps, "float32"), lr, rtol=3e-5, atol=1e-9,
                                    err_msg=name)
         if name.startswith(("oc", "clr")):

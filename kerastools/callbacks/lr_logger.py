@@ -105,13 +105,17 @@ class LearningRateLogger(keras.callbacks.Callback):
         opt = _optimizer(self.model)
         step = self._step(opt)
         lr = learning_rate_at(opt, step)
+        return lr, self._log_into(logs, opt, step, lr)
+
+    def _log_into(self, logs, opt, step, lr):
+        """Puts ``lr`` (and the momentum, if asked) into ``logs``; returns the momentum."""
         logs[self.key] = lr
         momentum = None
         if self.log_momentum:
             name, momentum = momentum_at(opt, step)
             if name is not None:
                 logs[name] = momentum
-        return lr, momentum
+        return momentum
 
     def on_train_begin(self, logs=None):
         self._epoch_start = None
@@ -152,12 +156,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         lr = self._batch_learning_rate(opt, step)
         if lr is None:
             lr = learning_rate_at(opt, step)
-        logs[self.key] = lr
-        momentum = None
-        if self.log_momentum:
-            name, momentum = momentum_at(opt, step)
-            if name is not None:
-                logs[name] = momentum
+        momentum = self._log_into(logs, opt, step, lr)
         self.batch_learning_rates.append(lr)
         if momentum is not None:
             self.batch_momenta.append(momentum)

@@ -29,19 +29,23 @@ def const(value, dtype):
 # on TensorFlow (and wherever the dtype survives) they are the plain ops.
 
 
+def _same_dtype(a, b):
+    return keras.backend.standardize_dtype(a.dtype) == keras.backend.standardize_dtype(b.dtype)
+
+
 def floor(x):
     y = ops.floor(x)
-    if keras.backend.standardize_dtype(y.dtype) == keras.backend.standardize_dtype(x.dtype):
+    if _same_dtype(x, y):
         return y
     return x - ops.mod(x, const(1.0, x.dtype))  # exact: mod is computed in x's dtype
 
 
 def cos(x):
     y = ops.cos(x)
-    if keras.backend.standardize_dtype(y.dtype) == keras.backend.standardize_dtype(x.dtype):
+    if _same_dtype(x, y):
         return y
-    complex_dtype = "complex128" if keras.backend.standardize_dtype(x.dtype) == "float64" else "complex64"
-    z = ops.multiply(ops.cast(x, complex_dtype), const(1j, complex_dtype))
+    dtype = "complex128" if keras.backend.standardize_dtype(x.dtype) == "float64" else "complex64"
+    z = ops.multiply(ops.cast(x, dtype), const(1j, dtype))
     return ops.cast(ops.real(ops.exp(z)), x.dtype)  # Re exp(ix)
 
 
