@@ -2,11 +2,8 @@
 
 import keras
 
-from kerastools import _checks
-
 from kerastools._checks import check_in_range
-
-
+from kerastools._checks import check_seed
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -110,7 +107,7 @@ class DropConnectDense(keras.layers.Dense):
             **kwargs,
         )
         self.drop_bias = drop_bias
-        self.seed = _checks.check_seed(seed)
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):

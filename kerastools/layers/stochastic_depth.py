@@ -2,12 +2,9 @@
 
 import keras
 
-from kerastools import _checks
-
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
-
-
+from kerastools._checks import check_seed
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -52,7 +49,7 @@ class StochasticDepth(keras.layers.Layer):
     def __init__(self, rate=0.5, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_in_range("rate", rate, 0.0, 1.0)
-        self.seed = _checks.check_seed(seed)
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
 
@@ -151,7 +148,7 @@ def residual_block(x, units, *, kernel_size=3, activation="relu", zero_init_last
     units = check_positive_int("units", units)
     kernel_size = check_positive_int("kernel_size", kernel_size)
     check_in_range("drop_rate", drop_rate, 0.0, 1.0)
-    _checks.check_seed(seed)
+    check_seed(seed)
     rank = len(x.shape)
     if rank not in _LAYERS:
         raise ValueError(
