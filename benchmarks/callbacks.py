@@ -39,6 +39,7 @@ from kerastools.callbacks import LearningRateLogger  # noqa: E402
 from kerastools.callbacks import WeightNormTracker  # noqa: E402
 from kerastools.datasets import load_fashion_mnist  # noqa: E402
 from kerastools.plotting import curves as curves_module  # noqa: E402
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import EpochTimer  # noqa: E402
 

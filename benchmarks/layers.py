@@ -32,10 +32,9 @@ from kerastools.datasets import load_fashion_mnist
 from kerastools.layers import DebiasedBatchNormalization
 from kerastools.layers import DropConnectDense
 from kerastools.layers import StochasticDepth
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import EpochTimer  # noqa: E402
-
-
 
 
 def build(hidden):

@@ -95,9 +95,9 @@ def optimizer_step_ratio(make_ours, make_theirs, rounds=15, steps=200, jit_compi
                     opt.apply(grads, variables)
             return loop
 
-        loop = make_loop(opt, variables, grads)
-        loop()
-        fns.append(loop)
+        fn = make_loop(opt, variables, grads)
+        fn()
+        fns.append(fn)
     ratios = []
     for r in range(rounds):
         t = {}

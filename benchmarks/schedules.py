@@ -22,15 +22,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 
 from kerastools import schedules as S
-from kerastools.callbacks import (
-    LearningRateLogger,
-    MomentumScheduler,
-)
+from kerastools.callbacks import LearningRateLogger
+from kerastools.callbacks import MomentumScheduler
 from kerastools.datasets import load_fashion_mnist
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import EpochTimer  # noqa: E402
-
-
 
 
 def build(learning_rate, optimizer="adam"):

@@ -38,7 +38,8 @@ def build_model(hidden=128):
     z = keras.layers.Dense(hidden, activation="relu", name="hidden")(inputs)
     outputs = keras.layers.Dense(10, activation="softmax", name="output")(z)
     model = keras.Model(inputs, outputs, name="baseline_mlp")
-    model.compile(optimizer=adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     return model
 
 

@@ -38,14 +38,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import _common
 
 from kerastools import schedules as S
-from kerastools.callbacks import (
-    LearningRateLogger,
-    MomentumScheduler,
-)
-from kerastools.plotting import (
-    plot_schedule,
-    save_figure,
-)
+from kerastools.callbacks import LearningRateLogger
+from kerastools.callbacks import MomentumScheduler
+from kerastools.plotting import plot_schedule
+from kerastools.plotting import save_figure
 
 BATCH = 64
 

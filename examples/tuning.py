@@ -31,10 +31,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import _common  # noqa: E402
 
 from kerastools.datasets import load_fashion_mnist  # noqa: E402
-from kerastools.tuning import FashionMNISTHyperModel  # noqa: E402
 from kerastools.tuning import OPTIMIZERS  # noqa: E402
 from kerastools.tuning import REGULARIZERS  # noqa: E402
 from kerastools.tuning import SCHEDULES  # noqa: E402
+from kerastools.tuning import FashionMNISTHyperModel  # noqa: E402
 
 TUNERS = {
     "random": keras_tuner.RandomSearch,

@@ -15,7 +15,8 @@ EXAMPLES = sorted(
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_quick(path, tmp_path, monkeypatch, fashion_dir):
-    monkeypatch.setattr(sys, "argv", [str(path), "--quick", "--out", str(tmp_path), "--data-dir", fashion_dir])
+    argv = [str(path), "--quick", "--out", str(tmp_path), "--data-dir", fashion_dir]
+    monkeypatch.setattr(sys, "argv", argv)
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(path), run_name="__main__")
     results = list(tmp_path.glob("*/results.json"))

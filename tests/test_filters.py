@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from harness import assert_config_round_trip
+
 from kerastools.filters import ARMAFilter
 
 

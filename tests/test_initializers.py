@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 import pytest
-
 from harness import assert_config_round_trip
+
 from kerastools.initializers import GlorotSigmoidNormal
 from kerastools.initializers import GlorotSigmoidUniform
 from kerastools.initializers import SmallUniform

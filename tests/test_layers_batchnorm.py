@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
-
 from harness import assert_model_round_trip
 from harness import assert_resume_matches
+
 from kerastools.datasets import load_fashion_mnist
 from kerastools.layers import DebiasedBatchNormalization
 

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from kerastools import schedules as S
-from kerastools.callbacks.lr_finder import LRFinder, find_learning_rate, suggest
+from kerastools.callbacks.lr_finder import LRFinder
+from kerastools.callbacks.lr_finder import find_learning_rate
+from kerastools.callbacks.lr_finder import suggest
 from kerastools.callbacks.lr_logger import LearningRateLogger
 from kerastools.plotting.schedules import plot_lr_finder
 

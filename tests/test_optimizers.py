@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
+from kerastools import optimizers as kto
 from kerastools.filters import ARMAFilter
 from kerastools.optimizers import FilterOptimizer
-from kerastools import optimizers as kto
 
 K = keras.optimizers
 
@@ -193,7 +193,8 @@ def test_config_round_trip_of_presets():
     (lambda: kto.nadam(beta_1=float("nan")), "beta_1=nan"),
     (lambda: kto.momentum(momentum=1.5), "momentum=1.5"),
     (lambda: kto.rmsprop(rho=1.0), "rho=1.0"),
-    (lambda: kto.adam(learning_rate=-0.1), r"Argument `learning_rate` must be >= 0. Received: learning_rate=-0.1"),
+    (lambda: kto.adam(learning_rate=-0.1),
+     r"Argument `learning_rate` must be >= 0. Received: learning_rate=-0.1"),
     (lambda: kto.adam(epsilon=-1e-7), "epsilon=-1e-07"),
     (lambda: kto.adagrad(initial_accumulator_value=-1.0), "initial_accumulator_value=-1.0"),
     (lambda: FilterOptimizer(epsilon=float("nan")), "epsilon=nan"),

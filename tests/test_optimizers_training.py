@@ -8,8 +8,8 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-
 from harness import assert_resume_matches
+
 from kerastools import optimizers as kto
 from kerastools.filters import ARMAFilter
 

@@ -12,12 +12,12 @@ import pkgutil
 
 import keras
 import pytest
-
-import kerastools
 from harness import assert_config_round_trip
 from harness import assert_model_round_trip
 from harness import assert_registered
 from serialization_cases import collect
+
+import kerastools
 
 MODEL_BASES = (
     keras.layers.Layer,

@@ -13,8 +13,8 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
-
 from harness import assert_model_round_trip
+
 from kerastools import optimizers
 from kerastools import tuning
 

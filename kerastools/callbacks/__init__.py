@@ -8,10 +8,10 @@ from kerastools.callbacks.weight_norms import WeightNormTracker  # noqa: E402
 __all__ = list(globals().get("__all__", [])) + [
     "ActivationStats", "GradientStats", "LearningCurves", "WeightNormTracker"]
 
-from kerastools.callbacks.lr_logger import LearningRateLogger  # noqa: E402
 from kerastools.callbacks.lr_finder import LRFinder  # noqa: E402
 from kerastools.callbacks.lr_finder import LRFinderResult  # noqa: E402
 from kerastools.callbacks.lr_finder import find_learning_rate  # noqa: E402
+from kerastools.callbacks.lr_logger import LearningRateLogger  # noqa: E402
 from kerastools.schedules.momentum import MomentumScheduler  # noqa: E402
 
 __all__ = list(globals().get("__all__", [])) + [

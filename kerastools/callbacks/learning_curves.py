@@ -341,7 +341,8 @@ class LearningCurves(keras.callbacks.Callback):
             try:
                 self._worker = _RenderWorker()
             except OSError as exc:
-                warnings.warn(f"LearningCurves: no background process ({exc}); drawing inline.")
+                warnings.warn(f"LearningCurves: no background process ({exc}); drawing inline.",
+                              stacklevel=2)
                 self._worker = None
 
     def on_train_batch_end(self, batch, logs=None):
@@ -402,7 +403,8 @@ class LearningCurves(keras.callbacks.Callback):
         if self._worker is not None and self._worker.errors:
             errors, self._worker.errors = list(self._worker.errors), []
             if self._worker.broken:
-                warnings.warn(f"LearningCurves: {errors[-1]}; drawing inline from now on.")
+                warnings.warn(f"LearningCurves: {errors[-1]}; drawing inline from now on.",
+                              stacklevel=2)
                 self._worker.close(timeout=5)
                 self._worker = None
                 return

@@ -90,7 +90,7 @@ def momentum_(learning_rate=0.01, momentum=0.9, name="momentum", **kwargs):
     p, schedule = _pole("momentum", momentum)
     return FilterOptimizer(learning_rate=_lr(learning_rate),
                            gradient_filter=ARMAFilter.ar1(p, gain="input"),
-                           filter_position="update", 
+                           filter_position="update",
                            gradient_pole=p if schedule is None else schedule, name=name,
                            **kwargs)
 
@@ -100,7 +100,7 @@ def nesterov_(learning_rate=0.01, momentum=0.9, name="nesterov", **kwargs):
     p, schedule = _pole("momentum", momentum)
     return FilterOptimizer(learning_rate=_lr(learning_rate),
                            gradient_filter=ARMAFilter.nesterov(p),
-                           filter_position="update", 
+                           filter_position="update",
                            gradient_pole=p if schedule is None else schedule, name=name,
                            **kwargs)
 

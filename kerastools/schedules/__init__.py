@@ -5,24 +5,22 @@ with ``keras.ops`` (it runs inside the compiled train step, under XLA and on
 JAX), registered for serialization with a JSON-safe config.
 """
 
-from kerastools.schedules.composition import SequentialSchedule, Warmup
-from kerastools.schedules.cyclical import (
-    CyclicalLearningRate,
-    CyclicalMomentum,
-    ExponentialCyclicalLearningRate,
-    Triangular2CyclicalLearningRate,
-    TriangularCyclicalLearningRate,
-    get_scale_function,
-    register_scale_function,
-)
-from kerastools.schedules.epoch_decays import (
-    exponential_decay,
-    fractional_decay,
-    linear_decay,
-    milestone_decay,
-    step_decay,
-)
-from kerastools.schedules.one_cycle import OneCycle, OneCycleMomentum
+from kerastools.schedules.composition import SequentialSchedule
+from kerastools.schedules.composition import Warmup
+from kerastools.schedules.cyclical import CyclicalLearningRate
+from kerastools.schedules.cyclical import CyclicalMomentum
+from kerastools.schedules.cyclical import ExponentialCyclicalLearningRate
+from kerastools.schedules.cyclical import Triangular2CyclicalLearningRate
+from kerastools.schedules.cyclical import TriangularCyclicalLearningRate
+from kerastools.schedules.cyclical import get_scale_function
+from kerastools.schedules.cyclical import register_scale_function
+from kerastools.schedules.epoch_decays import exponential_decay
+from kerastools.schedules.epoch_decays import fractional_decay
+from kerastools.schedules.epoch_decays import linear_decay
+from kerastools.schedules.epoch_decays import milestone_decay
+from kerastools.schedules.epoch_decays import step_decay
+from kerastools.schedules.one_cycle import OneCycle
+from kerastools.schedules.one_cycle import OneCycleMomentum
 from kerastools.schedules.sgdr import SGDR
 
 __all__ = [

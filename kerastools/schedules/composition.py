@@ -7,13 +7,11 @@ from keras import ops
 
 from kerastools import _checks
 from kerastools.schedules import _base
-from kerastools.schedules._base import (
-    const,
-    deserialize_schedule,
-    evaluate,
-    prepare_step,
-    serialize_schedule,
-)
+from kerastools.schedules._base import const
+from kerastools.schedules._base import deserialize_schedule
+from kerastools.schedules._base import evaluate
+from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import serialize_schedule
 
 
 def _check_schedule(name, schedule):

@@ -18,7 +18,9 @@ from keras import ops
 
 from kerastools import _checks
 from kerastools.schedules import _base
-from kerastools.schedules._base import const, nested_schedule, prepare_step
+from kerastools.schedules._base import const
+from kerastools.schedules._base import nested_schedule
+from kerastools.schedules._base import prepare_step
 
 _SCALE_FUNCTIONS = {}
 _MODES = ("triangular", "triangular2", "exp_range")

@@ -7,7 +7,9 @@ from keras import ops
 
 from kerastools import _checks
 from kerastools.schedules import _base
-from kerastools.schedules._base import const, nested_schedule, prepare_step
+from kerastools.schedules._base import const
+from kerastools.schedules._base import nested_schedule
+from kerastools.schedules._base import prepare_step
 
 
 def _anneal(start, end, pct, strategy, dtype):

@@ -8,7 +8,8 @@ from keras import ops
 
 from kerastools import _checks
 from kerastools.schedules import _base
-from kerastools.schedules._base import const, prepare_step
+from kerastools.schedules._base import const
+from kerastools.schedules._base import prepare_step
 
 # Cycle boundaries are tabulated (exactly, in float64) up to this many cycles
 # or 2**40 steps; past the table, Keras' closed form takes over.

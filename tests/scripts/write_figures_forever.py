@@ -8,8 +8,10 @@ import sys
 import keras
 import numpy as np
 
-from kerastools.callbacks import LearningCurves, WeightNormTracker
-from kerastools.plotting import plot_weight_norms, save_figure
+from kerastools.callbacks import LearningCurves
+from kerastools.callbacks import WeightNormTracker
+from kerastools.plotting import plot_weight_norms
+from kerastools.plotting import save_figure
 
 out = sys.argv[1]
 

@@ -42,7 +42,8 @@ CASES = {
         axis=1, momentum=0.9, epsilon=1e-4, center=False, beta_initializer="ones",
         name="dbn"),
     DropConnectDense: lambda: DropConnectDense(
-        7, rate=0.3, activation="tanh", use_bias=False, kernel_constraint="max_norm", activity_regularizer="l1",
+        7, rate=0.3, activation="tanh", use_bias=False, kernel_constraint="max_norm",
+        activity_regularizer="l1",
         drop_bias=True, seed=4, name="dc"),
     StochasticDepth: lambda: StochasticDepth(rate=0.2, seed=5, name="sd"),
 }
