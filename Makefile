@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EPOCHS ?= 3
 PYTEST_ARGS ?=
+# PyTorch's CPU build (the `torch` extra is a range, which this satisfies; a plain
+# `pip install torch` would take a CUDA build of several GB).
+TORCH_CPU ?= torch==2.13.0
 
 # Fashion-MNIST: use the copy beside the repository (CI, the team's machines) when
 # the user has not chosen a directory; otherwise the loader searches its usual places.
@@ -16,7 +19,18 @@ endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test test-fast test-jax venv lint bench clean
+# The component tests: run again on JAX and on PyTorch (the whole suite runs on TensorFlow).
+# What cannot run on a backend is skipped there with its reason (README, "Backends").
+COMPONENT_TESTS ?= tests/test_filters.py tests/test_schedules*.py tests/test_fuzz.py \
+	tests/test_layers.py tests/test_layers_batchnorm.py tests/test_initializers.py \
+	tests/test_lsuv.py tests/test_optimizers.py tests/test_optimizers_frequency.py \
+	tests/test_lr_logger.py tests/test_weight_norms.py tests/test_activation_stats.py \
+	tests/test_lr_finder.py tests/test_diagnostics.py tests/test_learning_curves.py \
+	tests/test_serialization.py tests/test_imports.py tests/test_distribution_jax.py \
+	tests/test_plateau.py tests/test_fit_one_cycle.py
+
+.PHONY: demo test test-slow test-jax test-torch test-all venv lint bench dist check-install \
+	mutation clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +38,16 @@ $(PY):
 
 # Reinstalled whenever the package metadata changes.
 $(VENV)/.installed: $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -e ".[tensorflow,tuner,test]"
+	touch $@
+
+$(VENV)/.installed-jax: $(VENV)/.installed
+	$(PY) -m pip install -e ".[tensorflow,tuner,test,jax]"
+	touch $@
+
+$(VENV)/.installed-torch: $(VENV)/.installed
+	$(PY) -m pip install "$(TORCH_CPU)"
+	$(PY) -m pip install -e ".[tensorflow,tuner,test,torch]"
 	touch $@
 
 venv: $(VENV)/.installed
@@ -32,28 +55,37 @@ venv: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) examples/baseline.py --epochs $(EPOCHS) --out runs
 
+# The README's test command: every test not marked slow, on the TensorFlow backend.
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
-
-test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# The component tests again on the JAX backend (CPU jax from PyPI, the `jax` extra);
-# JAX_ENABLE_X64 lets the float64 tests have float64. What cannot run there is skipped
-# with its reason, what is too slow there is left out (README, "Backends").
-JAX_TESTS ?= tests/test_filters.py tests/test_schedules.py tests/test_layers.py \
-	tests/test_layers_batchnorm.py tests/test_initializers.py tests/test_lr_logger.py \
-	tests/test_weight_norms.py tests/test_lsuv.py
+# The tests marked slow (CI runs them after `make test`).
+test-slow: $(VENV)/.installed
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
-$(VENV)/.installed-jax: $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install -e ".[test,jax]"
-	touch $@
-
+# JAX_ENABLE_X64 lets the float64 tests have float64 (JAX truncates to float32 without it).
 test-jax: $(VENV)/.installed-jax
 	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(PY) -m pytest -m "not slow" \
-		$(JAX_TESTS) $(PYTEST_ARGS)
+		$(wildcard $(COMPONENT_TESTS)) $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
+test-torch: $(VENV)/.installed-torch
+	KERAS_BACKEND=torch $(PY) -m pytest -m "not slow" $(wildcard $(COMPONENT_TESTS)) $(PYTEST_ARGS)
+
+test-all: test test-slow test-jax test-torch
+
+# The sdist and the wheel, built without warnings and checked (twine, contents).
+dist: $(VENV)/.installed
+	rm -rf dist
+	env -u PYTHONDONTWRITEBYTECODE $(PY) tests/scripts/check_dist.py dist
+
+# A fresh virtual environment per backend extra, with only the wheel: imports, trains,
+# saves and reloads (tests/scripts/install_smoke.py); no TensorFlow installed there.
+check-install: dist
+	bash tests/scripts/check_install.sh jax dist/*.whl
+	bash tests/scripts/check_install.sh torch dist/*.whl
+
+bench: $(VENV)/.installed-jax
+	$(PY) benchmarks/imports.py
 	$(PY) benchmarks/optimizers.py
 	$(PY) benchmarks/schedules.py
 	$(PY) benchmarks/callbacks.py

@@ -86,7 +86,8 @@ def evaluate(model, x_test, y_test, history, seconds=None):
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
     h = history.history
     out = {"test_loss": float(test_loss), "test_accuracy": float(test_acc),
-           "epochs": len(h["loss"])}
+           "epochs": len(h["loss"]), "history_keys": sorted(h),
+           "final_accuracy": float(h["accuracy"][-1]) if "accuracy" in h else None}
     if "val_loss" in h:
         best = min(range(len(h["val_loss"])), key=h["val_loss"].__getitem__)
         out.update(best_epoch=best + 1, best_val_loss=float(h["val_loss"][best]),

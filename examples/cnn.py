@@ -16,6 +16,7 @@ import keras
 sys.path.insert(0, os.path.dirname(__file__))
 import _common  # noqa: E402
 
+from kerastools.callbacks import LearningRateLogger  # noqa: E402
 from kerastools.plotting import plot_learning_curves  # noqa: E402
 from kerastools.plotting import save_figure  # noqa: E402
 from kerastools.schedules import OneCycle  # noqa: E402
@@ -53,8 +54,12 @@ def main(argv=None):
     steps = -(-int(len(x) * 0.9) // batch_size) * epochs
     model = build_cnn(steps)
     start = time.perf_counter()
-    h = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=2)
+    logger = LearningRateLogger(per_batch=True)  # every step's rate, for results.json
+    h = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=2,
+                  callbacks=[logger])
     result = _common.evaluate(model, x_test, y_test, h, time.perf_counter() - start)
+    result["learning_rate_range"] = [min(logger.batch_learning_rates),
+                                     max(logger.batch_learning_rates)]
     print(result)
     model.save(os.path.join(out, "model.keras"))
     save_figure(plot_learning_curves(h, title="CNN"), os.path.join(out, "curves.png"))

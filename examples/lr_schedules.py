@@ -115,7 +115,8 @@ def main(argv=None):
         # Quick mode (CI): one narrow block, as tracing dominates a few batches.
         model = build_cnn(lr, 0.95 if momentum is not None else 0.9, width,
                           blocks=1 if args.quick else 2)
-        callbacks = [LearningRateLogger()]
+        logger = LearningRateLogger(per_batch=True)  # every step's rate, for results.json
+        callbacks = [logger]
         if momentum is not None:
             callbacks.insert(0, MomentumScheduler(momentum))
         start = time.perf_counter()
@@ -130,6 +131,8 @@ def main(argv=None):
             "best_epoch": acc.index(max(acc)) + 1,
             "final_test_accuracy": acc[-1],
             "learning_rate_per_epoch": h.history["learning_rate"],
+            "learning_rate_range": [min(logger.batch_learning_rates),
+                                    max(logger.batch_learning_rates)],
             "seconds": round(seconds, 1),
         }
         print(f"{name:26s} epochs to {args.target:.0%}: {results[name]['epochs_to_target']}, "

@@ -12,7 +12,14 @@ Subpackages, from the bottom up:
   depth, debiased batch norm, LSUV and the course's initialisers.
 - ``kerastools.datasets``: a verified Fashion-MNIST loader.
 - ``kerastools.plotting``, ``kerastools.diagnostics``, ``kerastools.tuning``.
+
+``import kerastools`` is light: ``plotting`` (matplotlib) and ``tuning`` (keras-tuner,
+the ``tuner`` extra) are imported on first use, as ``kerastools.plotting`` or
+``from kerastools import tuning``, and nothing imports TensorFlow unless it is the
+Keras backend.
 """
+
+import importlib
 
 __version__ = "0.1.0.dev0"
 
@@ -23,6 +30,17 @@ from kerastools import filters  # noqa: E402,F401
 from kerastools import initializers  # noqa: E402,F401
 from kerastools import layers  # noqa: E402,F401
 from kerastools import optimizers  # noqa: E402,F401
-from kerastools import plotting  # noqa: E402,F401
 from kerastools import schedules  # noqa: E402,F401
-from kerastools import tuning  # noqa: E402,F401
+
+_LAZY_SUBPACKAGES = ("plotting", "tuning")
+
+
+def __getattr__(name):
+    # PEP 562: the heavy subpackages are imported when first asked for.
+    if name in _LAZY_SUBPACKAGES:
+        return importlib.import_module(f"kerastools.{name}")
+    raise AttributeError(f"module 'kerastools' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))

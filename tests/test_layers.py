@@ -101,8 +101,11 @@ def test_seeded_layers_repeat():
     x = _x((4, 10))
     a, b = (DropConnectDense(6, rate=0.5, kernel_initializer="ones", seed=7) for _ in range(2))
     np.testing.assert_array_equal(_np(a(x, training=True)), _np(b(x, training=True)))
+    # Another seed, compared on first calls: on PyTorch, Keras seeds a draw with the sum
+    # of its seed generator's (seed, counter) pair, so seed 7's second draw is seed 8's first.
+    a2 = DropConnectDense(6, rate=0.5, kernel_initializer="ones", seed=7)
     c = DropConnectDense(6, rate=0.5, kernel_initializer="ones", seed=8)
-    assert not np.array_equal(_np(a(x, training=True)), _np(c(x, training=True)))
+    assert not np.array_equal(_np(a2(x, training=True)), _np(c(x, training=True)))
 
 
 def test_fits_in_an_xla_compiled_train_step():
@@ -255,3 +258,31 @@ def test_residual_block_bad_arguments():
         residual_block(keras.Input((4,)), 4, drop_rate=1.0)
     with pytest.raises(ValueError, match=r"Argument `x` must have rank 2.*x.shape=\(None, 1, 2, 3, 4, 5\)"):
         residual_block(keras.Input((1, 2, 3, 4, 5)), 4)
+
+
+@pytest.mark.parametrize("kind", ["drop_connect", "stochastic_depth"])
+def test_training_resumed_after_load_draws_the_masks_it_would_have_drawn(tmp_path, kind):
+    """Keras saves no seed-generator state; these layers save theirs, so the run resumed
+    from the file continues the saved run instead of drawing its first masks again."""
+    x = _x((64, 8))
+    y = np.argmax(x[:, :3], axis=1)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8,))
+    if kind == "drop_connect":
+        h = DropConnectDense(16, rate=0.5, activation="relu", seed=1, name="random")(inputs)
+    else:
+        h = keras.layers.Dense(8, activation="relu")(inputs)
+        h = StochasticDepth(0.5, seed=3, name="random")([h, keras.layers.Dense(8)(h)])
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    state = model.get_layer("random").seed_generator.state
+    assert _np(state)[1] > 0  # the generator has moved on during fit
+    np.testing.assert_array_equal(_np(loaded.get_layer("random").seed_generator.state), _np(state))
+    for m in (model, loaded):
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)

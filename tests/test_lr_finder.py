@@ -27,11 +27,22 @@ def linear_model(optimizer):
     return model
 
 
+def global_rng_state():
+    """The backend's global generator (PyTorch's; the others keep no global state)."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.random.get_rng_state().numpy()
+    return np.zeros(0)
+
+
 def mlp(optimizer, seed=3):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((3,))
     z = keras.layers.Dense(16, activation="relu")(inputs)
-    z = keras.layers.Dropout(0.3)(z)
+    # Seeded: its mask then comes from the layer's own generator state (a model variable)
+    # on every backend, not from PyTorch's global generator, which a twin model shares.
+    z = keras.layers.Dropout(0.3, seed=seed)(z)
     z = keras.layers.BatchNormalization()(z)
     model = keras.Model(inputs, keras.layers.Dense(1)(z))
     model.compile(optimizer=optimizer, loss="mse")
@@ -77,8 +88,10 @@ def test_restores_everything_bit_for_bit_and_training_goes_on_unchanged():
     for m in (a, b):
         m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
     before_vars, before_opt = state(a)
+    before_rng = global_rng_state()
     result = find_learning_rate(a, x, y, batch_size=16, min_learning_rate=1e-5,
                                 max_learning_rate=10.0, num_steps=30)
+    assert np.array_equal(global_rng_state(), before_rng)
     assert len(result.losses) > 5
     after_vars, after_opt = state(a)
     assert len(after_vars) == len(before_vars) and len(after_opt) == len(before_opt)
@@ -136,12 +149,27 @@ def test_plot(tmp_path):
     model = linear_model(keras.optimizers.SGD(0.01))
     result = find_learning_rate(model, x, y, batch_size=8, num_steps=16, min_learning_rate=1e-4,
                                 max_learning_rate=1.0)
-    fig = result.plot()
-    assert fig is not None and plot_lr_finder(result).axes
+    assert all(v is not None for v in result.suggestions.values())
+    for fig in (result.plot(), plot_lr_finder(result)):
+        (ax,) = fig.axes
+        assert ax.get_xscale() == "log"
+        raw, smooth, *markers = ax.get_lines()
+        np.testing.assert_array_equal(raw.get_xdata(), result.learning_rates)
+        np.testing.assert_array_equal(raw.get_ydata(), result.losses)
+        np.testing.assert_array_equal(smooth.get_xdata(), result.learning_rates)
+        np.testing.assert_array_equal(smooth.get_ydata(), result.smoothed_losses)
+        # One vertical line per suggestion, at the suggested rate and labelled with it.
+        assert len(markers) == 2
+        for line, (name, lr) in zip(markers, result.suggestions.items()):
+            np.testing.assert_array_equal(line.get_xdata(), [lr, lr])
+            assert line.get_label().startswith(name)
+        low, high = ax.get_ylim()
+        finite = result.smoothed_losses[np.isfinite(result.smoothed_losses)]
+        assert low < finite.min() and high > finite[0]  # the smoothed curve is in view
     from kerastools.plotting import save_figure
 
     save_figure(fig, tmp_path / "lr.png")
-    assert (tmp_path / "lr.png").stat().st_size > 1000
+    assert (tmp_path / "lr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -171,6 +171,17 @@ def test_momentum_scheduler_bad_input():
         LearningRateLogger(at="first")
 
 
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow",
+                    reason="the refusal is for the JAX and PyTorch backends")
+def test_momentum_scheduler_elsewhere_says_why_and_what_to_use():
+    model = linear_model(keras.optimizers.SGD(0.1, momentum=0.9))
+    x, y = data()
+    with pytest.raises(ValueError, match=r"needs the TensorFlow backend: .*constant.*preset"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[MomentumScheduler(S.OneCycle(0.1, 10).momentum_schedule())])
+    assert model.optimizer.momentum == 0.9  # untouched
+
+
 @pytest.mark.tf_only
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="MomentumScheduler needs the TensorFlow backend (it is documented so)")

@@ -44,18 +44,50 @@ def test_keras_builtins_map_to_the_preset_filters():
 
 
 def test_plot_frequency_response(tmp_path):
+    p = 0.9
     fig = plot_frequency_response({
-        "momentum 0.9": kto.momentum(momentum=0.9),
-        "Nesterov 0.9": kto.nesterov(momentum=0.9),
-        "Adam": keras.optimizers.Adam(),
+        "momentum 0.9": kto.momentum(momentum=p),
+        "Nesterov 0.9": kto.nesterov(momentum=p),
+        "Adam": keras.optimizers.Adam(beta_1=p),
         "Butterworth 2": kto.butterworth_momentum(2, 0.05, dc_gain=10.0),
-    }, title="gradient filters")
+    }, title="gradient filters", n_freq=101, step_length=30)
     mag, step = fig.axes
-    assert len(mag.lines) == 4 and len(step.lines) == 4
+    assert [line.get_label() for line in mag.lines] == [
+        "momentum 0.9", "Nesterov 0.9", "Adam", "Butterworth 2"]
+    assert len(step.lines) == 4
+    # The plotted magnitudes are the closed forms |H(exp(j w))| in dB, w = 2 pi nu:
+    # momentum 1 / |1 - p e^-jw|, Nesterov |1 + p - p e^-jw| / |1 - p e^-jw|,
+    # Adam's EMA (1 - p) / |1 - p e^-jw|.
     nu, db = mag.lines[0].get_data()
-    assert db[0] == pytest.approx(20.0, abs=1e-6)  # DC gain 10 -> 20 dB
-    np.testing.assert_allclose(step.lines[2].get_data()[1], 1.0)  # compensated EMA
+    np.testing.assert_allclose(nu, np.linspace(0.0, 0.5, 101))
+    z1 = np.exp(-2j * np.pi * nu)
+    closed = {0: 1 / np.abs(1 - p * z1), 1: np.abs(1 + p - p * z1) / np.abs(1 - p * z1),
+              2: (1 - p) / np.abs(1 - p * z1)}
+    for i, h in closed.items():
+        np.testing.assert_allclose(mag.lines[i].get_data()[1], 20 * np.log10(h), atol=1e-9)
+    # DC and Nyquist: 1/(1-p) = 10 (20 dB) and 1/(1+p); Nesterov (1+2p)/(1+p); EMA 1 and (1-p)/(1+p).
+    dc = [line.get_data()[1][0] for line in mag.lines]
+    nyquist = [line.get_data()[1][-1] for line in mag.lines]
+    np.testing.assert_allclose(dc, [20.0, 20.0, 0.0, 20.0], atol=1e-9)
+    np.testing.assert_allclose(nyquist[:3], 20 * np.log10([1 / 1.9, 2.8 / 1.9, 0.1 / 1.9]),
+                               atol=1e-9)
+    assert nyquist[3] < -100  # the Butterworth's zeros at z = -1
+    # -3 dB (half power) below DC at the Butterworth's cutoff 0.05, between grid points.
+    bw = mag.lines[3].get_data()[1]
+    assert np.interp(0.05, nu, bw) == pytest.approx(20.0 - 10 * np.log10(2), abs=0.05)
+    # Step responses: momentum sum_k p^k = (1 - p^(n+1)) / (1 - p); compensated EMA 1.
+    n = np.arange(30)
+    np.testing.assert_allclose(step.lines[0].get_data()[0], n)
+    np.testing.assert_allclose(step.lines[0].get_data()[1], (1 - p ** (n + 1)) / (1 - p), rtol=1e-12)
+    np.testing.assert_allclose(step.lines[1].get_data()[1],
+                               p * (1 - p ** (n + 1)) / (1 - p) + 1, rtol=1e-12)
+    np.testing.assert_allclose(step.lines[2].get_data()[1], 1.0, rtol=1e-12)
     path = save_figure(fig, str(tmp_path / "f.png"))
-    assert (tmp_path / "f.png").stat().st_size > 1000 or path
+    assert str(path) == str(tmp_path / "f.png")
+    from matplotlib.image import imread
+
+    pixels = imread(str(tmp_path / "f.png"))
+    assert pixels.shape[:2] == (400, 1100)  # figsize (11, 4) at 100 dpi
+    assert np.ptp(pixels[..., :3]) > 0.5  # something was drawn
     with pytest.raises(ValueError, match="labels"):
         plot_frequency_response([ARMAFilter.ema(0.9)], labels=["a", "b"])

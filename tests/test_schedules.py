@@ -5,9 +5,10 @@ formula, in float64 NumPy, with Python control flow, independently of the
 ``keras.ops`` implementation. Steps cover at least two full cycles, step 0,
 every cycle edge, the last step and past it, in float32 and float64.
 
-``test_schedules_torch_reference.json`` holds learning rates recorded once from
+``test_schedules_torch_reference.json`` holds learning rates recorded from
 PyTorch 2.13's ``CyclicLR``, ``OneCycleLR`` and ``CosineAnnealingWarmRestarts``
-(torch is not needed to run the tests).
+by ``tests/scripts/record_torch_schedules.py`` (torch is not needed to run the
+tests; the script regenerates the file, or checks it with ``--check``).
 """
 
 import json
@@ -46,6 +47,17 @@ def ref_clr_smith(t, lo, hi, ss, scale="triangular", gamma=1.0):
         s = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma**it}[scale]
         out.append(lo + (hi - lo) * max(0.0, 1 - x) * s)
     return np.array(out)
+
+
+def ref_clr_addons(t, lo, hi, ss, scale_fn, scale_mode):
+    """TF Addons' CyclicalLearningRate.__call__, transcribed in float64 NumPy:
+    cycle = floor(1 + step / (2 step_size)); x = |step / step_size - 2 cycle + 1|;
+    lr = initial + (maximal - initial) * max(0, 1 - x) * scale_fn(cycle or step)."""
+    t = np.asarray(t, dtype="float64")
+    cycle = np.floor(1 + t / (2 * ss))
+    x = np.abs(t / ss - 2 * cycle + 1)
+    mode_step = cycle if scale_mode == "cycle" else t
+    return lo + (hi - lo) * np.maximum(0.0, 1 - x) * scale_fn(mode_step)
 
 
 def ref_clr_torch(t, lo, hi, up, down, scale):
@@ -138,20 +150,24 @@ def test_cyclical_asymmetric_matches_pytorch_formula(dtype):
     close(evaluate(sched, steps, dtype), want, dtype)
 
 
-def test_addons_subclasses_equal_the_general_class():
-    steps = np.arange(0, 50)
-    pairs = [
-        (S.TriangularCyclicalLearningRate(1e-4, 1e-2, 5), S.CyclicalLearningRate(1e-4, 1e-2, 5)),
-        (S.Triangular2CyclicalLearningRate(1e-4, 1e-2, 5),
-         S.CyclicalLearningRate(1e-4, 1e-2, 5, mode="triangular2")),
-        (S.ExponentialCyclicalLearningRate(1e-4, 1e-2, 5, gamma=0.95),
-         S.CyclicalLearningRate(1e-4, 1e-2, 5, mode="exp_range", gamma=0.95)),
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_addons_subclasses_match_the_addons_formula(dtype):
+    """Each TF Addons subclass against a NumPy transcription of TF Addons' formula
+    with its own scale function and scale_mode (not against the class it wraps)."""
+    steps = np.arange(0, 53)  # five cycles and a bit, every edge
+    cases = [
+        (S.TriangularCyclicalLearningRate(1e-4, 1e-2, 5), lambda x: np.ones_like(x), "cycle"),
+        (S.Triangular2CyclicalLearningRate(1e-4, 1e-2, 5), lambda x: 1 / 2.0 ** (x - 1), "cycle"),
+        (S.ExponentialCyclicalLearningRate(1e-4, 1e-2, 5, gamma=0.95), lambda x: 0.95**x,
+         "iterations"),
+        (S.Triangular2CyclicalLearningRate(1e-4, 1e-2, 5, scale_mode="iterations"),
+         lambda x: 1 / 2.0 ** (x - 1), "iterations"),
+        (S.ExponentialCyclicalLearningRate(1e-4, 1e-2, 5, scale_mode="cycle", gamma=0.8),
+         lambda x: 0.8**x, "cycle"),
     ]
-    for a, b in pairs:
-        np.testing.assert_array_equal(evaluate(a, steps, "float64"), evaluate(b, steps, "float64"))
-    # Addons' exponential class scales by gamma**step (scale_mode="iterations").
-    close(evaluate(pairs[2][0], steps, "float64"),
-          ref_clr_smith(steps, 1e-4, 1e-2, 5, "exp_range", 0.95), "float64")
+    for sched, fn, scale_mode in cases:
+        want = ref_clr_addons(steps, 1e-4, 1e-2, 5, fn, scale_mode)
+        close(evaluate(sched, steps, dtype), want, dtype)
 
 
 def test_custom_scale_function_by_registered_name(tmp_path):
@@ -167,8 +183,12 @@ def test_custom_scale_function_by_registered_name(tmp_path):
     close(evaluate(sched, steps, "float64"), want, "float64")
     clone = S.CyclicalLearningRate.from_config(sched.get_config())
     close(evaluate(clone, steps, "float64"), want, "float64")
-    with pytest.raises(ValueError, match="scale_fn"):
-        S.CyclicalLearningRate(0.0, 1.0, 4, scale_fn=lambda x, g: 1.0)
+    # Any callable trains (TF Addons' code); only Keras serialization refuses it.
+    lam = S.CyclicalLearningRate(0.0, 1.0, 4, scale_fn=lambda x: 1 / 2.0 ** (x - 1))
+    close(evaluate(lam, steps, "float64"),
+          ref_clr_torch(steps, 0.0, 1.0, 4, 4, lambda c, it: 1 / 2 ** (c - 1)), "float64")
+    with pytest.raises(ValueError, match="register_scale_function"):
+        keras.saving.serialize_keras_object(lam)
 
     # TF Addons' form: one-argument scale function, passed positionally.
     @S.register_scale_function("test_addons_half")
@@ -313,6 +333,26 @@ def test_step_for_step_equal_to_pytorch_recording():
         "sgdr2": S.SGDR(0.1, 5, t_mul=2),
         "sgdr3": S.SGDR(0.1, 3, t_mul=3),
     }
+    momenta = {}
+    # The from_pytorch recipes: PyTorch's arguments, copied from the recording script.
+    for name, (lr, mom) in {
+        "pt_clr_exp_asym": S.CyclicalLearningRate.from_pytorch(
+            base_lr=0.01, max_lr=0.1, step_size_up=5, step_size_down=3, mode="exp_range", gamma=0.95,
+            base_momentum=0.85, max_momentum=0.95),
+        "pt_clr_scale_fn": S.CyclicalLearningRate.from_pytorch(
+            base_lr=0.001, max_lr=0.01, step_size_up=4, scale_fn=lambda x: 1.0 / (1.0 + 0.05 * x),
+            scale_mode="iterations"),
+        "pt_clr_defaults": S.CyclicalLearningRate.from_pytorch(base_lr=0.001, max_lr=0.006),
+        "pt_oc_epochs": S.OneCycle.from_pytorch(
+            max_lr=0.05, epochs=4, steps_per_epoch=7, pct_start=0.25, div_factor=10.0,
+            final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9),
+        "pt_oc_three_nomom": S.OneCycle.from_pytorch(max_lr=0.2, total_steps=30, three_phase=True,
+                                                     cycle_momentum=False),
+        "pt_sgdr_eta_min": S.SGDR.from_pytorch(lr=0.1, T_0=4, T_mult=2, eta_min=0.01),
+    }.items():
+        made[name] = lr
+        momenta[name] = mom
+    assert set(made) == set(data), sorted(set(data) ^ set(made))
     for name, sched in made.items():
         lr = np.array(data[name]["lr"])
         steps = np.arange(len(lr))
@@ -327,8 +367,13 @@ def test_step_for_step_equal_to_pytorch_recording():
                                    err_msg=name)
         if name.startswith(("oc", "clr")):
             mom = sched.momentum_schedule(*((0.85, 0.95) if name.startswith("oc") else (0.8, 0.9)))
+        else:
+            mom = momenta.get(name)
+        if mom is not None:
             np.testing.assert_allclose(evaluate(mom, steps, "float64"), data[name]["momentum"],
                                        rtol=1e-13, err_msg=name)
+        else:  # PyTorch left the optimizer's momentum (0.9) alone
+            assert set(data[name]["momentum"]) == {0.9}, name
 
 
 # ---------------------------------------------------------------- composition
@@ -513,6 +558,20 @@ def test_schedule_drives_a_jit_compiled_fit():
         (lambda: S.SGDR(0.1, 10, warmup_steps=10, warmup_mode="every_restart"), r"warmup_steps=10"),
         (lambda: S.SGDR(0.1, 10, warmup_mode="sometimes"), r"warmup_mode='sometimes'"),
         (lambda: S.Warmup(0.1, 0), r"Received: warmup_steps=0"),
+        (lambda: S.SequentialSchedule([0.1, 0.2], boundaries=None), r"Received: boundaries=None"),
+        (lambda: S.milestone_decay(0.1, 10, 5, milestones=0.5), r"Received: milestones=0.5"),
+        (lambda: S.SGDR(0.1, first_decay_steps=1e-300), r"Received: first_decay_steps=1e-300"),
+        (lambda: S.SGDR(1e39, 10), r"Received: initial_learning_rate=1e\+?39"),
+        (lambda: S.CyclicalLearningRate(0.1, 1, step_size=1e-300), r"Received: step_size=1e-300"),
+        (lambda: S.OneCycle(0.1, 10, div_factor=1e-300), r"Received: div_factor=1e-300"),
+        (lambda: S.OneCycle(0.1, 10, final_div_factor=1e-300, div_factor=1e-30),
+         r"Received: final_div_factor=1e-300"),
+        (lambda: S.CyclicalLearningRate(0.1, "1", 4), r"Received: maximal_learning_rate='1'"),
+        (lambda: S.CyclicalLearningRate(0.1, 1, 4, scale_fn=3), r"Received: scale_fn=3"),
+        (lambda: S.OneCycle.from_pytorch(0.1), r"total_steps"),
+        (lambda: S.OneCycle.from_pytorch(0.1, epochs=3, steps_per_epoch=0), r"steps_per_epoch=0"),
+        (lambda: S.SGDR.from_pytorch(lr=0.1, T_0=5, eta_min=0.2), r"Received: eta_min=0.2"),
+        (lambda: S.Warmup(0.1, float("inf")), r"Received: warmup_steps=inf"),
         (lambda: S.Warmup(-0.1, 5), r"schedule=-0.1"),
         (lambda: S.Warmup(0.1, 5, shape="exponential"), r"initial_learning_rate=0.0"),
         (lambda: S.Warmup(0.1, 5, shape="step"), r"shape='step'"),

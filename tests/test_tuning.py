@@ -68,17 +68,6 @@ def test_choose_functions_reject_bad_lists():
         tuning.choose_schedule(hp, 1e-3, 5, 0)
 
 
-@pytest.mark.parametrize("name", tuning.OPTIMIZERS)
-def test_every_optimizer_choice_builds_a_filter_optimizer(name):
-    hp = keras_tuner.HyperParameters()
-    opt = tuning.choose_optimizer(hp, [name])
-    assert isinstance(opt, optimizers.FilterOptimizer)
-    assert hp.values[f"{name}_learning_rate"] > 0
-    hp2 = keras_tuner.HyperParameters()
-    tuning.choose_optimizer(hp2)  # all choices: conditional hyperparameters
-    assert hp2.values["optimizer"] in tuning.OPTIMIZERS
-
-
 def test_learning_rate_range_overrides_every_preset_range():
     for name in ("adam", "sgd", "adadelta"):
         hp = keras_tuner.HyperParameters()
@@ -88,18 +77,6 @@ def test_learning_rate_range_overrides_every_preset_range():
         assert (lr["min_value"], lr["max_value"], lr["sampling"]) == (3e-4, 1e-2, "log")
     with pytest.raises(ValueError, match=r"learning_rate_range=\(0, 1\)"):
         tuning.choose_optimizer(keras_tuner.HyperParameters(), ["adam"], learning_rate_range=(0, 1))
-
-
-@pytest.mark.parametrize("name", tuning.SCHEDULES)
-def test_every_schedule_choice(name):
-    hp = keras_tuner.HyperParameters()
-    sched = tuning.choose_schedule(hp, 1e-2, epochs=4, steps_per_epoch=10, choices=[name])
-    if name == "constant":
-        assert sched == 1e-2
-        return
-    assert isinstance(sched, keras.optimizers.schedules.LearningRateSchedule)
-    lrs = np.array([float(sched(s)) for s in range(0, 41, 5)])
-    assert np.all(np.isfinite(lrs)) and np.all(lrs > 0) and lrs.max() <= 1e-2 * (1 + 1e-6)
 
 
 def test_regularizer_choices():
@@ -250,3 +227,149 @@ def test_regularizer_strengths_shared_between_choices():
         else:
             assert (getattr(reg, "l2", 0) > 0) == (kind in ("l2", "l1l2"))
             assert (getattr(reg, "l1", 0) > 0) == (kind in ("l1", "l1l2"))
+
+
+# What each choice must build, against an independent construction: every
+# optimizer choice equals its Keras built-in (or, for Butterworth, SciPy's
+# Butterworth design filtering lr * g) step for step on a small quadratic; every
+# schedule choice is its kerastools class and equals a NumPy transcription of
+# the documented formula at steps across the run. A choice mapped to the wrong
+# component (``nesterov`` to plain momentum, ``sgdr`` to one-cycle, ``rmsprop``
+# to ``adadelta``, ...) fails here.
+
+_CURVATURE = np.array([0.5, 1.0, 2.0, 0.1, 4.0])
+_W0 = np.array([1.0, -2.0, 0.5, 3.0, -0.25])
+
+
+def _trajectory(optimizer, steps=6):
+    """The weights after each of ``steps`` steps on ``0.5 * sum(c * w**2)``."""
+    w = keras.Variable(_W0.astype("float32"))
+    out = []
+    for _ in range(steps):
+        g = _CURVATURE * keras.ops.convert_to_numpy(w)
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g.astype("float32")), w)])
+        out.append(keras.ops.convert_to_numpy(w).astype("float64"))
+    return np.array(out)
+
+
+def _butterworth_trajectory(lr, order, cutoff, steps=6):
+    """``w -= B(lr * g)`` with ``B`` SciPy's Butterworth low-pass (unit DC gain), in NumPy."""
+    from scipy.signal import butter
+
+    b, a = butter(order, 2.0 * cutoff)  # SciPy's cutoff is relative to Nyquist (0.5)
+    w = _W0.copy()
+    xs, ys, out = [], [], []
+    for n in range(steps):
+        xs.append(lr * _CURVATURE * w)
+        y = sum(b[i] * xs[n - i] for i in range(len(b)) if n - i >= 0)
+        y = y - sum(a[i] * ys[n - i] for i in range(1, len(a)) if n - i >= 0)
+        ys.append(y)
+        w = w - y
+        out.append(w.copy())
+    return np.array(out)
+
+
+_OPTIMIZER_CASES = {
+    "sgd": (dict(sgd_learning_rate=0.1), lambda v: keras.optimizers.SGD(0.1)),
+    "momentum": (dict(momentum_learning_rate=0.05, momentum_momentum=0.9),
+                 lambda v: keras.optimizers.SGD(0.05, momentum=0.9)),
+    "nesterov": (dict(nesterov_learning_rate=0.05, nesterov_momentum=0.9),
+                 lambda v: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True)),
+    "adagrad": (dict(adagrad_learning_rate=0.1), lambda v: keras.optimizers.Adagrad(0.1)),
+    "adadelta": (dict(adadelta_learning_rate=1.0, adadelta_rho=0.85),
+                 lambda v: keras.optimizers.Adadelta(1.0, rho=0.85)),
+    "rmsprop": (dict(rmsprop_learning_rate=0.01, rmsprop_rho=0.85),
+                lambda v: keras.optimizers.RMSprop(0.01, rho=0.85)),
+    "adam": (dict(adam_learning_rate=0.01, adam_beta_1=0.85, adam_beta_2=0.99),
+             lambda v: keras.optimizers.Adam(0.01, beta_1=0.85, beta_2=0.99)),
+    "nadam": (dict(nadam_learning_rate=0.01, nadam_beta_1=0.85, nadam_beta_2=0.99),
+              lambda v: keras.optimizers.Nadam(0.01, beta_1=0.85, beta_2=0.99)),
+    "butterworth": (dict(butterworth_learning_rate=0.05, butterworth_order=3,
+                         butterworth_cutoff=0.1), None),
+}
+
+
+@pytest.mark.parametrize("name", tuning.OPTIMIZERS)
+def test_every_optimizer_choice_steps_like_its_reference(name):
+    values, expected = _OPTIMIZER_CASES[name]
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(optimizer=name, **values)
+    opt = tuning.choose_optimizer(hp)  # every choice offered, this one drawn
+    assert isinstance(opt, optimizers.FilterOptimizer)
+    assert {k: hp.values[k] for k in values} == values  # the drawn values were used
+    got = _trajectory(opt)
+    if expected is None:
+        want = _butterworth_trajectory(0.05, 3, 0.1)
+    else:
+        want = _trajectory(expected(values))
+    assert np.max(np.abs(want - _W0)) > 1e-3  # the reference moved
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+
+
+def _smith_triangle(t, low, high, step_size, mode):
+    cycle = np.floor(1 + t / (2 * step_size))
+    x = np.abs(t / step_size - 2 * cycle + 1)
+    scale = 1.0 if mode == "triangular" else 1.0 / 2.0 ** (cycle - 1)
+    return low + (high - low) * np.maximum(0.0, 1 - x) * scale
+
+
+def _sgdr(t, lr, first, t_mul):
+    start, length = 0.0, float(first)
+    while t >= start + length:
+        start, length = start + length, length * t_mul
+    return 0.5 * lr * (1 + np.cos(np.pi * (t - start) / length))
+
+
+def _one_cycle(t, peak, total, pct):
+    initial = peak / 25.0
+    final = initial / 1e4
+    e0, e1 = pct * total - 1, total - 1
+    t = min(t, e1)
+    if t <= e0:
+        start, end, frac = initial, peak, t / e0
+    else:
+        start, end, frac = peak, final, (t - e0) / (e1 - e0)
+    return end + (start - end) / 2 * (1 + np.cos(np.pi * frac))
+
+
+_LR, _EPOCHS, _SPE = 0.1, 6, 5  # 30 steps
+_SCHEDULE_CASES = [
+    ("constant", {}, None, lambda t: _LR),
+    ("step", {}, "PiecewiseConstantDecay",
+     lambda t: _LR * 0.2 ** ((t >= 15) + (t >= 22))),  # drops at round(0.5 * 30), round(0.75 * 30)
+    ("exponential", dict(schedule_decay_rate=0.85), "ExponentialDecay",
+     lambda t: _LR * 0.85 ** np.floor(t / _SPE)),
+    ("cyclical", dict(cyclical_epochs_per_half_cycle=2, cyclical_mode="triangular"),
+     "CyclicalLearningRate", lambda t: _smith_triangle(t, _LR / 10, _LR, 10, "triangular")),
+    ("cyclical", dict(cyclical_epochs_per_half_cycle=1, cyclical_mode="triangular2"),
+     "CyclicalLearningRate", lambda t: _smith_triangle(t, _LR / 10, _LR, 5, "triangular2")),
+    ("sgdr", dict(sgdr_first_cycle_epochs=1, sgdr_t_mul=2.0), "SGDR",
+     lambda t: _sgdr(t, _LR, 5, 2.0)),
+    ("sgdr", dict(sgdr_first_cycle_epochs=2, sgdr_t_mul=1.0), "SGDR",
+     lambda t: _sgdr(t, _LR, 10, 1.0)),
+    ("one_cycle", dict(one_cycle_pct_start=0.4), "OneCycle",
+     lambda t: _one_cycle(t, _LR, 30, 0.4)),
+]
+_STEPS = [0, 1, 3, 4, 5, 6, 9, 10, 11, 14, 15, 16, 21, 22, 23, 28, 29, 30, 34]
+
+
+def test_the_cases_cover_every_choice():
+    assert set(_OPTIMIZER_CASES) == set(tuning.OPTIMIZERS)
+    assert {case[0] for case in _SCHEDULE_CASES} == set(tuning.SCHEDULES)
+
+
+@pytest.mark.parametrize("name, values, cls, formula", _SCHEDULE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(_SCHEDULE_CASES)])
+def test_every_schedule_choice_follows_its_formula(name, values, cls, formula):
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(schedule=name, **values)
+    sched = tuning.choose_schedule(hp, _LR, epochs=_EPOCHS, steps_per_epoch=_SPE)
+    assert {k: hp.values[k] for k in values} == values
+    if cls is None:
+        assert sched == _LR
+        return
+    assert type(sched).__name__ == cls
+    got = np.array([float(sched(s)) for s in _STEPS])
+    want = np.array([formula(float(s)) for s in _STEPS])
+    assert np.ptp(want) > 0.01 * _LR  # the formula varies over the steps checked
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)

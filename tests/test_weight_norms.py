@@ -141,3 +141,38 @@ def test_plot_weight_norms_compares_runs(tmp_path):
         plot_weight_norms(a, norm="l1")
     with pytest.raises(ValueError, match="Argument `keys` names 'x/kernel'"):
         plot_weight_norms(a, keys=["x/kernel"])
+
+
+@pytest.mark.parametrize("by, include_biases", [("model", True), ("model", False), ("layer", False)])
+def test_every_norm_and_grouping_equals_numpy(by, include_biases):
+    """L2, L1 and max, per weight and over the model, against NumPy on the trained weights.
+
+    (``by="layer"`` with biases: ``test_norms_match_numpy_every_epoch``.)
+
+    The model-level values are the norms of all tracked weights as one vector:
+    ``sqrt(sum w**2)``, ``sum |w|`` and ``max |w|`` (a model L1 taken as the
+    max of the per-weight L1 norms, or a model L2 as their sum, fails here).
+    """
+    x, y = _data(32)
+    model = _model()
+    snap = _Snapshot()
+    h = model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[
+        WeightNormTracker(norms=("l1", "l2", "max"), by=by, include_biases=include_biases),
+        snap]).history
+    for epoch, weights in enumerate(snap.weights):
+        tracked = {p: w for p, w in weights.items() if include_biases or w.ndim > 1}
+        assert len(tracked) == (4 if include_biases else 2)
+        if by == "model":
+            flat = np.concatenate([w.ravel() for w in tracked.values()])
+            expected = {"weight_norm/model": np.sqrt(np.sum(flat**2)),
+                        "weight_norm_l1/model": np.sum(np.abs(flat)),
+                        "weight_norm_max/model": np.max(np.abs(flat))}
+        else:
+            expected = {}
+            for key, w in tracked.items():  # the variable paths are "<layer>/<weight>"
+                expected[f"weight_norm/{key}"] = np.sqrt(np.sum(w**2))
+                expected[f"weight_norm_l1/{key}"] = np.sum(np.abs(w))
+                expected[f"weight_norm_max/{key}"] = np.max(np.abs(w))
+        assert {k for k in h if k.startswith("weight_norm")} == set(expected)
+        for key, value in expected.items():
+            np.testing.assert_allclose(h[key][epoch], value, rtol=1e-6, err_msg=key)

@@ -17,3 +17,7 @@ from kerastools.schedules.momentum import MomentumScheduler  # noqa: E402
 __all__ = list(globals().get("__all__", [])) + [
     "LRFinder", "LRFinderResult", "LearningRateLogger", "MomentumScheduler", "find_learning_rate",
 ]
+
+from kerastools.callbacks.plateau import PlateauMonitor  # noqa: E402
+
+__all__ = list(globals().get("__all__", [])) + ["PlateauMonitor"]

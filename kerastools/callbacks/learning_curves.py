@@ -14,8 +14,20 @@ import numpy as np
 
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
+from kerastools.diagnostics.losses import per_batch_losses
 from kerastools.filters import ARMAFilter
-from kerastools.plotting import curves as _curves
+
+# The drawing code, by file path for the render worker, which loads it without Keras.
+_CURVES_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "plotting", "curves.py")
+
+
+def _curves():
+    """``kerastools.plotting.curves``, imported on first use: matplotlib is not imported
+    by ``import kerastools``, only when a figure is drawn."""
+    from kerastools.plotting import curves
+
+    return curves
 
 FORMATS = ("png", "svg", "pdf")
 MAX_BATCH_POINTS = 2000
@@ -38,22 +50,6 @@ def in_jupyter():
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
-def per_batch_losses(batches, means):
-    """Per-batch losses from Keras' running means of the epoch.
-
-    Keras logs, after batch ``k`` (0-based, ``steps_per_execution`` steps may
-    be one call), the mean of the losses since the epoch began, weighted by
-    batch size. With ``c_k = k + 1`` batches seen,
-    ``loss_k = (c_k m_k - c_j m_j) / (c_k - c_j)`` for the previous call
-    ``j`` (exact for equal batch sizes; the smaller last batch is slightly
-    off).
-    """
-    counts = np.asarray(batches, dtype=np.float64) + 1.0
-    means = np.asarray(means, dtype=np.float64)
-    totals = counts * means
-    prev_counts = np.concatenate([[0.0], counts[:-1]])
-    prev_totals = np.concatenate([[0.0], totals[:-1]])
-    return counts, (totals - prev_totals) / (counts - prev_counts)
 
 
 class _RenderWorker:
@@ -68,7 +64,7 @@ class _RenderWorker:
 
     def __init__(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_CODE, _curves.__file__],
+            [sys.executable, "-c", _WORKER_CODE, _CURVES_FILE],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
         self._cond = threading.Condition()
@@ -379,7 +375,7 @@ class LearningCurves(keras.callbacks.Callback):
                         f"({sorted(self.history)}). Received: metrics={self.metrics!r}"
                     )
             return list(self.metrics)
-        return _curves.base_metrics(self.history)
+        return _curves().base_metrics(self.history)
 
     def _job(self, path):
         names = self._names()
@@ -423,7 +419,7 @@ class LearningCurves(keras.callbacks.Callback):
         if self._live:
             png = figure.png_bytes(self.dpi)
             if self.path.lower().endswith(".png"):
-                _curves.write_bytes_atomic(self.path, png)
+                _curves().write_bytes_atomic(self.path, png)
             else:
                 figure.save(self.path, dpi=self.dpi)
             self._show(png)
@@ -435,7 +431,7 @@ class LearningCurves(keras.callbacks.Callback):
         key = (tuple(job["metrics"]), job["title"], job["batch_label"])
         if self._figure is None or self._figure_key != key:
             self._close_figure()
-            self._figure = _curves.CurvesFigure(job["metrics"], job["title"], job["batch_label"])
+            self._figure = _curves().CurvesFigure(job["metrics"], job["title"], job["batch_label"])
             self._figure_key = key
         return self._figure
 

@@ -172,6 +172,7 @@ class LRFinder(keras.callbacks.Callback):
                              for v in model.variables]
         self._opt_state = [np.array(keras.ops.convert_to_numpy(v), copy=True)
                            for v in opt.variables]
+        self._rng_state = _backend_rng_state()
         self._lr_object = opt._learning_rate
         if isinstance(self._lr_object, keras.Variable):
             self._lr_variable = self._lr_object
@@ -225,6 +226,7 @@ class LRFinder(keras.callbacks.Callback):
             v.assign(value)
         for v, value in zip(opt.variables, self._opt_state):
             v.assign(value)
+        _set_backend_rng_state(self._rng_state)
         if self._swapped:
             object.__setattr__(opt, "_learning_rate", self._lr_object)
         model.make_train_function(force=True)
@@ -237,6 +239,27 @@ class LRFinder(keras.callbacks.Callback):
             suggest(self._lrs, smoothed, self.skip_start, self.skip_end),
             self._stopped_early, self.skip_start, self.skip_end)
         self._model_state = self._opt_state = None
+
+
+def _backend_rng_state():
+    """The backend's global random state, where Keras draws from one.
+
+    Keras keeps seeded randomness in ``SeedGenerator`` variables (saved with the model's
+    variables above), but on PyTorch an unseeded ``Dropout`` draws from torch's global
+    generator: the sweep must not advance it.
+    """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.random.get_rng_state()
+    return None
+
+
+def _set_backend_rng_state(state):
+    if state is not None:
+        import torch
+
+        torch.random.set_rng_state(state)
 
 
 def find_learning_rate(model, x, y=None, batch_size=32, min_learning_rate=1e-7,

@@ -26,6 +26,8 @@ from kerastools._checks import check_positive_int
 from kerastools.diagnostics.activations import check_probe
 from kerastools.diagnostics.activations import probe_model
 from kerastools.diagnostics.gradients import loss_gradients
+from kerastools.diagnostics.losses import per_batch_losses
+from kerastools.diagnostics.weights import weight_key
 
 DEAD_ACTIVATIONS = ("relu", "relu6")
 SATURATING = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0),
@@ -139,8 +141,6 @@ class _StepLosses(keras.callbacks.Callback):
 def _fit_small(build_model, x, y, n_samples, epochs, seed):
     """Full-batch training on the first ``n_samples``: ``epochs`` steps in one
     ``fit`` call (the samples repeated), which avoids Keras' per-epoch cost."""
-    from kerastools.callbacks.learning_curves import per_batch_losses
-
     keras.utils.set_random_seed(seed)
     model = build_model()
     if isinstance(x, (list, tuple)):
@@ -278,8 +278,6 @@ def check_units(model, x, layers=None, max_dead_fraction=0.5, max_saturated_frac
 
 def check_gradients_finite(model, x, y, loss=None):
     """The loss and every gradient on ``(x, y)`` are finite (no NaN or inf)."""
-    from kerastools.callbacks.weight_norms import weight_key
-
     value, pairs = loss_gradients(model, x, y, loss)
     bad = [weight_key(v, model) for v, g in pairs if not np.all(np.isfinite(g))]
     norms = {weight_key(v, model): float(np.sqrt(np.sum(np.asarray(g, np.float64) ** 2)))

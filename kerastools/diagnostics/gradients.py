@@ -1,11 +1,14 @@
-"""Gradients of a model's loss on one batch, on the TensorFlow or JAX backend.
+"""Gradients of a model's loss on one batch, on the TensorFlow, JAX or PyTorch backend.
 
 Keras has no backend-independent ``grad``; this module is the one place that
-uses the backend's autodiff (``tf.GradientTape`` or ``jax.value_and_grad``).
+uses the backend's autodiff (``tf.GradientTape``, ``jax.value_and_grad`` or
+``torch.autograd.grad``).
 """
 
 import keras
 import numpy as np
+
+from kerastools.diagnostics.weights import weight_key
 
 
 def resolve_loss(model, loss=None):
@@ -57,9 +60,14 @@ def loss_gradients(model, x, y, loss=None, training=False):
             return loss_fn(y, y_pred)
 
         value, grads = jax.value_and_grad(f)(trainable)
+    elif backend == "torch":
+        import torch
+
+        value = loss_fn(keras.ops.convert_to_tensor(y), model(x, training=training))
+        grads = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
     else:
         raise NotImplementedError(
-            f"Gradient statistics support the tensorflow and jax backends, not {backend!r}."
+            f"Gradient statistics support the tensorflow, jax and torch backends, not {backend!r}."
         )
     pairs = []
     for v, g in zip(variables, grads):
@@ -70,8 +78,6 @@ def loss_gradients(model, x, y, loss=None, training=False):
 
 def gradient_norms(model, x, y, loss=None, include_biases=True):
     """L2 norm of the loss gradient of each weight: ``{"layer/weight": norm}``."""
-    from kerastools.callbacks.weight_norms import weight_key
-
     _, pairs = loss_gradients(model, x, y, loss)
     return {
         weight_key(v, model): float(np.sqrt(np.sum(np.asarray(g, np.float64) ** 2)))

@@ -13,14 +13,23 @@ import numbers
 import keras
 import numpy as np
 
-try:  # SciPy comes with keras-tuner[bayesian]; the loop below is the fallback.
-    from scipy.signal import lfilter as _lfilter
-except ImportError:  # pragma: no cover
-    _lfilter = None
-
 from kerastools._checks import check_choice
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
+
+
+
+def _scipy_lfilter():
+    """SciPy's ``lfilter`` where SciPy is installed (the ``tuner`` extra brings it), else None.
+
+    Imported on first use: ``scipy.signal`` takes longer to import than all of kerastools.
+    """
+    try:
+        from scipy.signal import lfilter
+    except ImportError:  # pragma: no cover - the loop in ``apply`` is the fallback
+        return None
+    return lfilter
+
 
 # A pole this close to the unit circle counts as on it.
 _STABILITY_MARGIN = 1e-12
@@ -283,8 +292,9 @@ class ARMAFilter:
         x = np.asarray(x, dtype=np.float64)
         xm = np.moveaxis(x, axis, 0)
         n = xm.shape[0]
-        if _lfilter is not None and n:
-            y = _lfilter(self.b, [1.0, *self.a], xm, axis=0)
+        lfilter = _scipy_lfilter() if n else None
+        if lfilter is not None:
+            y = lfilter(self.b, [1.0, *self.a], xm, axis=0)
         else:
             y = self._apply_loop(xm)
         comp = self.transient_compensation if compensate is None else compensate

@@ -4,10 +4,11 @@ import keras
 
 from kerastools._checks import check_in_range
 from kerastools._checks import check_seed
+from kerastools.layers.seed_state import SavesSeedState
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
-class DropConnectDense(keras.layers.Dense):
+class DropConnectDense(SavesSeedState, keras.layers.Dense):
     """Densely-connected layer with DropConnect on its kernel.
 
     Reference: Wan, Zeiler, Zhang, LeCun and Fergus, 2013, "Regularization of

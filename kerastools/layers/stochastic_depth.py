@@ -5,10 +5,11 @@ import keras
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
 from kerastools._checks import check_seed
+from kerastools.layers.seed_state import SavesSeedState
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
-class StochasticDepth(keras.layers.Layer):
+class StochasticDepth(SavesSeedState, keras.layers.Layer):
     """Joins a residual branch to its shortcut, dropping the branch at random.
 
     Reference: Huang, Sun, Liu, Sedra and Weinberger, 2016, "Deep Networks

@@ -64,6 +64,12 @@ class NadamMomentum(keras.optimizers.schedules.LearningRateSchedule):
     def product_factors(self, step, dtype):
         """``(beta_1, 1 - 0.5 decay**(step+1))``, Keras' factors of the running product."""
         t = ops.cast(step, dtype) + 1.0
+        # Keras' generic Nadam (TensorFlow, JAX) multiplies the product by beta_1, then by
+        # 1 - 0.5 * 0.96**t with the Python float 0.96, which TensorFlow rounds through
+        # float32 in a float64 run. Keras' PyTorch Nadam (its own torch._foreach code)
+        # multiplies by u_t computed in the variable's dtype: (u_t, 1.0) gives that product.
+        if keras.backend.backend() == "torch":
+            return self.momentum_at(step, dtype), 1.0
         return self.beta_1, 1.0 - 0.5 * ops.power(self.decay, t)
 
     def get_config(self):

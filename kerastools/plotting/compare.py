@@ -2,7 +2,7 @@
 
 from matplotlib.figure import Figure
 
-from kerastools.plotting.curves import _history_dict
+from kerastools.plotting.curves import history_dict
 
 
 def plot_runs(runs, metrics=("val_loss", "val_accuracy"), log_scale=False, title=None):
@@ -21,7 +21,7 @@ def plot_runs(runs, metrics=("val_loss", "val_accuracy"), log_scale=False, title
     """
     if not runs:
         raise ValueError(f"Argument `runs` must hold at least one run. Received: runs={runs!r}")
-    logs = {label: _history_dict(h) for label, h in runs.items()}
+    logs = {label: history_dict(h) for label, h in runs.items()}
     metrics = list(metrics)
     for label, log in logs.items():
         for m in metrics:

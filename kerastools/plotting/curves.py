@@ -12,7 +12,7 @@ import tempfile
 from matplotlib.figure import Figure
 
 
-def _history_dict(history):
+def history_dict(history):
     if hasattr(history, "history"):
         return dict(history.history)
     if isinstance(history, dict):
@@ -125,7 +125,7 @@ def plot_learning_curves(history, metrics=None, log_scale=False, mark_best=True,
     Returns:
         A ``matplotlib.figure.Figure``.
     """
-    logs = _history_dict(history)
+    logs = history_dict(history)
     names = list(metrics) if metrics is not None else base_metrics(logs)
     for name in names:
         if name not in logs:

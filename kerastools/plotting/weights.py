@@ -4,9 +4,9 @@ import math
 
 from matplotlib.figure import Figure
 
-from kerastools.plotting.curves import _history_dict
+from kerastools.diagnostics.weights import norm_prefix
+from kerastools.plotting.curves import history_dict
 
-_PREFIX = {"l2": "weight_norm/", "l1": "weight_norm_l1/", "max": "weight_norm_max/"}
 
 
 def _runs(history):
@@ -15,8 +15,8 @@ def _runs(history):
         return {"": dict(history.history)}
     if isinstance(history, dict) and history and all(
             hasattr(v, "history") or isinstance(v, dict) for v in history.values()):
-        return {label: _history_dict(run) for label, run in history.items()}
-    return {"": _history_dict(history)}
+        return {label: history_dict(run) for label, run in history.items()}
+    return {"": history_dict(history)}
 
 
 def plot_weight_norms(history, norm="l2", keys=None, log_scale=False, title=None,
@@ -38,10 +38,7 @@ def plot_weight_norms(history, norm="l2", keys=None, log_scale=False, title=None
     Returns:
         A ``matplotlib.figure.Figure``.
     """
-    if norm not in _PREFIX:
-        raise ValueError(
-            f"Argument `norm` must be one of {sorted(_PREFIX)}. Received: norm={norm!r}")
-    prefix = _PREFIX[norm]
+    prefix = norm_prefix(norm) + "/"
     runs = _runs(history)
     first = next(iter(runs.values()))
     available = [k[len(prefix):] for k in first if k.startswith(prefix)]

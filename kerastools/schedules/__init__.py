@@ -19,22 +19,28 @@ from kerastools.schedules.epoch_decays import fractional_decay
 from kerastools.schedules.epoch_decays import linear_decay
 from kerastools.schedules.epoch_decays import milestone_decay
 from kerastools.schedules.epoch_decays import step_decay
+from kerastools.schedules.fastai import CombinedCosine
+from kerastools.schedules.fastai import fastai_one_cycle
 from kerastools.schedules.one_cycle import OneCycle
 from kerastools.schedules.one_cycle import OneCycleMomentum
+from kerastools.schedules.plateau import ReduceOnPlateau
 from kerastools.schedules.sgdr import SGDR
 
 __all__ = [
     "SGDR",
+    "CombinedCosine",
     "CyclicalLearningRate",
     "CyclicalMomentum",
     "ExponentialCyclicalLearningRate",
     "OneCycle",
     "OneCycleMomentum",
+    "ReduceOnPlateau",
     "SequentialSchedule",
     "Triangular2CyclicalLearningRate",
     "TriangularCyclicalLearningRate",
     "Warmup",
     "exponential_decay",
+    "fastai_one_cycle",
     "fractional_decay",
     "get_scale_function",
     "linear_decay",

@@ -14,6 +14,18 @@ from kerastools.schedules._base import prepare_step
 from kerastools.schedules._base import serialize_schedule
 
 
+def _check_warmup_steps(value):
+    """Any positive number of steps (7.5 too), finite, at most 1e15."""
+    value = _base.scalar("warmup_steps", value)
+    value_f = _checks.check_positive("warmup_steps", value)
+    if value_f > _base.MAX_STEPS or value_f < 1e-6:
+        raise ValueError(
+            f"Argument `warmup_steps` must be in [1e-06, {_base.MAX_STEPS:g}]. "
+            f"Received: warmup_steps={value!r}"
+        )
+    return int(value_f) if value_f.is_integer() else value_f
+
+
 def _check_schedule(name, schedule):
     schedule = deserialize_schedule(schedule)
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
@@ -49,7 +61,8 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
 
     Args:
         schedule: a ``LearningRateSchedule`` or a constant learning rate.
-        warmup_steps: length of the ramp, > 0.
+        warmup_steps: length of the ramp, > 0; any positive number of
+            steps (``7.5``: steps 0 to 7 ramp, step 8 is ``schedule(0.5)``).
         initial_learning_rate: the rate at step 0, >= 0 (> 0 for
             ``"exponential"``). Defaults to `0.0`.
         shape: ``"linear"``, ``"cosine"`` or ``"exponential"``. Defaults to
@@ -68,10 +81,8 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
                  name="Warmup"):
         super().__init__()
         self.schedule = _check_schedule("schedule", schedule)
-        self.warmup_steps = _checks.check_positive_int("warmup_steps", warmup_steps)
-        self.initial_learning_rate = _checks.check_non_negative(
-            "initial_learning_rate", initial_learning_rate
-        )
+        self.warmup_steps = _check_warmup_steps(warmup_steps)
+        self.initial_learning_rate = _base.check_rate("initial_learning_rate", initial_learning_rate)
         self.shape = _checks.check_choice("shape", shape, ("linear", "cosine", "exponential"))
         if self.shape == "exponential" and self.initial_learning_rate <= 0:
             raise ValueError(
@@ -84,7 +95,7 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
         with keras.name_scope(self.name or "Warmup"):
             step, dtype = prepare_step(step)
             w = const(float(self.warmup_steps), dtype)
-            after = evaluate(self.schedule, ops.maximum(step - w, 0.0), dtype)
+            after = evaluate(self.schedule, _base.nonnegative(step - w), dtype)
             target = evaluate(self.schedule, ops.zeros_like(step), dtype)
             a = const(self.initial_learning_rate, dtype)
             p = ops.clip(step / w, 0.0, 1.0)
@@ -93,7 +104,12 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
             elif self.shape == "cosine":
                 ramp = a + (target - a) * 0.5 * (1.0 - _base.cos(const(math.pi, dtype) * p))
             else:
-                ramp = a * ops.power(target / a, p)
+                # a * (b / a)**p in log space: b / a overflows for a tiny a.
+                tiny = const(1e-300 if dtype == "float64" else 1e-37, dtype)
+                safe_target = ops.where(target > tiny, target, tiny)
+                log_a = const(math.log(self.initial_learning_rate), dtype)
+                ramp = ops.exp(log_a + (ops.log(safe_target) - log_a) * p)
+                ramp = ops.where(target > 0, ramp, a * (1.0 - p))
             return ops.where(step < w, ramp, after)
 
     def get_config(self):
@@ -139,6 +155,11 @@ class SequentialSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 f"Received: schedules={schedules!r}"
             )
         self.schedules = [_check_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
+        if not isinstance(boundaries, (list, tuple)):
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
+                "Argument `boundaries` must be a list of len(schedules) - 1 step counts. "
+                f"Received: boundaries={boundaries!r}"
+            )
         boundaries = list(boundaries)
         if len(boundaries) != len(self.schedules) - 1:
             raise ValueError(
@@ -158,10 +179,10 @@ class SequentialSchedule(keras.optimizers.schedules.LearningRateSchedule):
             step, dtype = prepare_step(step)
             starts = [0] + self.boundaries
             result = evaluate(
-                self.schedules[-1], ops.maximum(step - const(float(starts[-1]), dtype), 0.0), dtype
+                self.schedules[-1], _base.nonnegative(step - const(float(starts[-1]), dtype)), dtype
             )
             for k in range(len(self.schedules) - 2, -1, -1):
-                local = ops.maximum(step - const(float(starts[k]), dtype), 0.0)
+                local = _base.nonnegative(step - const(float(starts[k]), dtype))
                 value = evaluate(self.schedules[k], local, dtype)
                 result = ops.where(step < const(float(starts[k + 1]), dtype), value, result)
             return result

@@ -6,12 +6,14 @@ PyTorch's ``CyclicLR``, which contains Smith's symmetric triangle (and so
 TensorFlow Addons' ``CyclicalLearningRate``) as the case
 ``step_size_down == step_size``.
 
-Scale functions are given by name, never as a lambda, so that ``get_config`` is
-JSON-safe and ``model.save`` works (TF Addons' class stored a lambda and could
-not be saved). Register your own with ``register_scale_function``.
+A scale function is any callable (a lambda, a local function: TF Addons code
+works unchanged for training). To save a model whose schedule uses one,
+register it by name with ``register_scale_function``: ``model.save`` of an
+unregistered function raises a ValueError that says so.
 """
 
 import inspect
+import math
 
 import keras
 from keras import ops
@@ -21,6 +23,7 @@ from kerastools.schedules import _base
 from kerastools.schedules._base import const
 from kerastools.schedules._base import nested_schedule
 from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import scalar
 
 _SCALE_FUNCTIONS = {}
 _MODES = ("triangular", "triangular2", "exp_range")
@@ -86,20 +89,51 @@ def _takes_one_argument(fn):
     return len(positional) == 1 and not any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
-def _scale_fn_name(scale_fn):
-    if scale_fn is None or isinstance(scale_fn, str):
-        if isinstance(scale_fn, str):
-            get_scale_function(scale_fn)
-        return scale_fn
+class UnregisteredScaleFunction:
+    """An unregistered scale function inside a schedule's config.
+
+    Calls the function (so ``get_config``/``from_config`` round-trips in
+    memory, as TF Addons' did), but refuses Keras' serialization: ``model.save``
+    of a schedule holding it raises a ValueError that says how to register it.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+    def __repr__(self):
+        return f"UnregisteredScaleFunction({self.fn!r})"
+
+    def get_config(self):
+        name = getattr(self.fn, "__qualname__", repr(self.fn))
+        raise ValueError(
+            f"Argument `scale_fn` of the cyclical schedule is an unregistered function ({name}); it "
+            "cannot be saved. Register it by name before building the schedule, e.g. "
+            '`@kerastools.schedules.register_scale_function("my_scale")` on a module-level '
+            "`def my_scale(x, gamma): ...` (or `def my_scale(x)`), and load the model after "
+            f"importing that module. Received: scale_fn={self.fn!r}"
+        )
+
+
+def _resolve_scale_fn(scale_fn):
+    """``(name or None, callable or None)`` for the ``scale_fn`` argument."""
+    if isinstance(scale_fn, UnregisteredScaleFunction):
+        scale_fn = scale_fn.fn
+    if scale_fn is None:
+        return None, None
+    if isinstance(scale_fn, str):
+        return scale_fn, get_scale_function(scale_fn)
+    if not callable(scale_fn):
+        raise ValueError(
+            "Argument `scale_fn` must be a callable, the name of a registered scale function "
+            f"or None. Received: scale_fn={scale_fn!r}"
+        )
     for name, fn in _SCALE_FUNCTIONS.items():
         if fn is scale_fn:
-            return name
-    raise ValueError(
-        "Argument `scale_fn` must be the name of a registered scale function "
-        "(a lambda cannot be saved; decorate it with "
-        "kerastools.schedules.register_scale_function(name)). "
-        f"Received: scale_fn={scale_fn!r}"
-    )
+            return name, fn
+    return None, scale_fn
 
 
 @register_scale_function("triangular")
@@ -114,21 +148,30 @@ def _triangular2(x, gamma):
 
 @register_scale_function("exp_range")
 def _exp_range(x, gamma):
-    return ops.power(gamma, x)
+    return ops.power(gamma, x)  # the schedule computes exp(x * log(gamma)) (see _shape)
 
 
 _MODE_SCALE_MODE = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
 
 
 def _triangle(step, step_size, step_size_down, dtype):
-    """(cycle, scale factor in [0, 1]) of PyTorch's CyclicLR."""
-    total = float(step_size) + float(step_size_down)
-    ratio = float(step_size) / total
-    cycle = _base.floor(1.0 + step / const(total, dtype))
-    x = 1.0 + step / const(total, dtype) - cycle
-    up = x / const(ratio, dtype)
-    down = (x - 1.0) / const(ratio - 1.0, dtype)
-    return cycle, ops.where(x <= const(ratio, dtype), up, down)
+    """(1-based cycle, scale factor in [0, 1]) of PyTorch's CyclicLR.
+
+    The position in the cycle is ``step - (cycle - 1) * T``, exact in float32
+    for integer cycle lengths (PyTorch's ``1 + t / T - cycle`` loses
+    ``t / T * eps`` in float32, 1e-4 of the peak after 10^5 steps).
+    """
+    up = float(step_size)
+    total = up + float(step_size_down)
+    t_len = const(total, dtype)
+    i = _base.floor(step / t_len)
+    # Exact boundaries: correct a quotient rounded across an integer.
+    i = ops.where(i * t_len > step, i - 1.0, i)
+    i = ops.where((i + 1.0) * t_len <= step, i + 1.0, i)
+    pos = step - i * t_len
+    rising = pos / const(up, dtype)
+    falling = (t_len - pos) / const(float(step_size_down), dtype)
+    return i + 1.0, ops.where(pos <= const(up, dtype), rising, falling)
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -157,21 +200,26 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
 
     Conventions: when ``scale_fn`` is `None`, the mode fixes ``scale_mode``
     (``"cycle"`` for the triangles, ``"iterations"`` for ``"exp_range"``), as
-    PyTorch does; an explicit ``scale_mode`` overrides it. TF Addons users:
-    pass the function's registered *name* as ``scale_fn`` (a lambda cannot be
-    saved), or use the ``Triangular*``/``Exponential*`` subclasses unchanged.
+    PyTorch does; an explicit ``scale_mode`` overrides it. TF Addons code runs
+    unchanged: ``scale_fn`` may be any callable (a lambda too) and the bounds
+    tensors, NumPy scalars or ``keras.Variable`` (read once, at construction).
+    To save the model, register the function (``register_scale_function``):
+    ``model.save`` raises a ValueError for an unregistered one. PyTorch code:
+    ``CyclicalLearningRate.from_pytorch(base_lr=..., ...)``.
 
     Args:
         initial_learning_rate: the lower bound (``base_lr``), >= 0.
         maximal_learning_rate: the upper bound (``max_lr``), >=
             ``initial_learning_rate``.
         step_size: steps of the rising half-cycle (PyTorch's
-            ``step_size_up``), > 0.
+            ``step_size_up``), in [1, 1e15] (need not be an integer).
         mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``, used
             when ``scale_fn`` is `None`. Defaults to `"triangular"`.
         gamma: the base of ``"exp_range"``, in (0, 1]. Defaults to `1.0`.
-        scale_fn: name of a registered scale function, or such a registered
-            function; overrides ``mode``. Defaults to `None`.
+        scale_fn: a callable ``fn(x)`` or ``fn(x, gamma)`` written with
+            ``keras.ops`` (or tensor operators), or the name of a registered
+            one; overrides ``mode``. Only registered functions can be saved.
+            Defaults to `None`.
         scale_mode: ``"cycle"`` or ``"iterations"``: what ``scale_fn``
             receives. Defaults to `None` (the mode's own; ``"cycle"`` for a
             custom ``scale_fn``).
@@ -206,28 +254,28 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             if isinstance(gamma, str) and scale_mode is None:
                 scale_mode, gamma = gamma, 1.0
             mode, scale_fn = "triangular", mode
-        self.initial_learning_rate = _checks.check_non_negative(
-            "initial_learning_rate", initial_learning_rate
-        )
-        self.maximal_learning_rate = _checks.check_non_negative(
-            "maximal_learning_rate", maximal_learning_rate
-        )
+        self.initial_learning_rate = _base.check_rate("initial_learning_rate", initial_learning_rate)
+        self.maximal_learning_rate = _base.check_rate("maximal_learning_rate", maximal_learning_rate)
         if self.maximal_learning_rate < self.initial_learning_rate:
             raise ValueError(
                 "Argument `maximal_learning_rate` must be >= initial_learning_rate "
                 f"({self.initial_learning_rate!r}). "
                 f"Received: maximal_learning_rate={maximal_learning_rate!r}"
             )
-        self.step_size = _checks.check_positive("step_size", step_size)
+        self.step_size = _base.check_steps("step_size", step_size)
         self.step_size_down = (
-            None
-            if step_size_down is None
-            else _checks.check_positive("step_size_down", step_size_down)
+            None if step_size_down is None else _base.check_steps("step_size_down", step_size_down)
         )
         self.mode = _checks.check_choice("mode", mode, _MODES)
-        self.gamma = _checks.check_positive("gamma", gamma)
-        self.scale_fn = _scale_fn_name(scale_fn)
-        if self.mode == "exp_range" and self.scale_fn is None and self.gamma > 1:
+        self.gamma = _checks.check_positive("gamma", scalar("gamma", gamma))
+        name_or_none, self._scale_callable = _resolve_scale_fn(scale_fn)
+        # A registered function is stored by name (JSON-safe); an unregistered
+        # callable is kept, and refuses serialization (see UnregisteredScaleFunction).
+        self.scale_fn = (
+            name_or_none if name_or_none is not None or self._scale_callable is None
+            else UnregisteredScaleFunction(self._scale_callable)
+        )
+        if self.mode == "exp_range" and self._scale_callable is None and self.gamma > 1:
             # gamma**t would grow the cycle past maximal_learning_rate and
             # overflow to inf (found by tests/test_fuzz.py).
             raise ValueError(
@@ -241,13 +289,16 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
 
     @property
     def resolved_scale_fn(self):
-        return self.scale_fn if self.scale_fn is not None else self.mode
+        """The scale function's registered name, or the unregistered callable."""
+        if self._scale_callable is None:
+            return self.mode
+        return self.scale_fn
 
     @property
     def resolved_scale_mode(self):
         if self.scale_mode is not None:
             return self.scale_mode
-        if self.scale_fn is not None:
+        if self._scale_callable is not None:
             return "cycle"
         return _MODE_SCALE_MODE[self.mode]
 
@@ -258,11 +309,16 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         """``f * scale`` in [0, 1] (before the scale function: f)."""
         cycle, f = _triangle(step, self.step_size, self._down(), dtype)
         x = cycle if self.resolved_scale_mode == "cycle" else step
-        fn = get_scale_function(self.resolved_scale_fn)
-        if _takes_one_argument(fn):  # TF Addons' form: scale_fn(x)
-            scale = fn(x)
+        if self._scale_callable is None and self.mode == "exp_range":
+            # gamma**x as exp(x * log(gamma)) with log(gamma) from float64: a
+            # float32 gamma is off by 3e-8 relative, and gamma**x by x times that.
+            scale = ops.exp(x * const(math.log(self.gamma), dtype))
         else:
-            scale = fn(x, const(self.gamma, dtype))
+            fn = self._scale_callable or get_scale_function(self.mode)
+            if _takes_one_argument(fn):  # TF Addons' form: scale_fn(x)
+                scale = fn(x)
+            else:
+                scale = fn(x, const(self.gamma, dtype))
         return f * ops.cast(scale, dtype)
 
     def __call__(self, step):
@@ -271,6 +327,44 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             low = const(self.initial_learning_rate, dtype)
             high = const(self.maximal_learning_rate, dtype)
             return low + (high - low) * self._shape(step, dtype)
+
+    @classmethod
+    def from_pytorch(cls, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                     mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                     cycle_momentum=True, base_momentum=0.8, max_momentum=0.9):
+        """PyTorch's ``CyclicLR`` arguments and defaults: returns ``(lr, momentum)``.
+
+        Takes ``torch.optim.lr_scheduler.CyclicLR``'s keyword arguments (less
+        ``optimizer``, ``last_epoch``, ``verbose``) and returns the learning-rate
+        schedule and, when ``cycle_momentum`` is true, the ``CyclicalMomentum``
+        that PyTorch writes into the optimizer's momentum (else `None`). As in
+        PyTorch, ``scale_mode`` is used only with a custom ``scale_fn`` (any
+        callable of one argument); ``mode`` fixes it otherwise.
+
+        Differences: one group only (no per-group lists); ``max_lr >= base_lr``
+        and, for ``"exp_range"``, ``gamma <= 1`` are required.
+
+        Example:
+
+        ```python
+        lr, momentum = CyclicalLearningRate.from_pytorch(
+            base_lr=1e-3, max_lr=1e-2, step_size_up=2000, mode="triangular2")
+        optimizer = kerastools.optimizers.sgd(lr, momentum=momentum)
+        ```
+        """
+        if scale_fn is None:
+            schedule = cls(base_lr, max_lr, step_size_up, mode=mode, gamma=gamma,
+                           step_size_down=step_size_down)
+        else:
+            _checks.check_choice("mode", mode, _MODES)
+            schedule = cls(base_lr, max_lr, step_size_up, gamma=gamma, scale_fn=scale_fn,
+                           scale_mode=scale_mode, step_size_down=step_size_down)
+        if not isinstance(cycle_momentum, bool):
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
+                f"Argument `cycle_momentum` must be a bool. Received: cycle_momentum={cycle_momentum!r}"
+            )
+        momentum = schedule.momentum_schedule(base_momentum, max_momentum) if cycle_momentum else None
+        return schedule, momentum
 
     def momentum_schedule(self, base_momentum=0.8, max_momentum=0.9):
         """The momentum cycling in opposite phase (PyTorch's ``cycle_momentum``).
@@ -421,7 +515,7 @@ class CyclicalMomentum(keras.optimizers.schedules.LearningRateSchedule):
         super().__init__()
         self.schedule = nested_schedule("schedule", schedule, CyclicalLearningRate)
         self.base_momentum, self.max_momentum = _checks.check_momentum_bounds(
-            base_momentum, max_momentum)
+            scalar("base_momentum", base_momentum), scalar("max_momentum", max_momentum))
         self.name = name
 
     def __call__(self, step):

@@ -143,6 +143,11 @@ def milestone_decay(initial_learning_rate, epochs, steps_per_epoch, milestones=(
     n = _checks.check_positive_int("epochs", epochs)
     spe = _checks.check_positive_int("steps_per_epoch", steps_per_epoch)
     factor = _checks.check_in_range("factor", factor, 0.0, 1.0, low_closed=False, high_closed=True)
+    if not isinstance(milestones, (list, tuple)):
+        raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
+            "Argument `milestones` must be a list or tuple of fractions in (0, 1). "
+            f"Received: milestones={milestones!r}"
+        )
     fracs = [_checks.check_in_range("milestones", f, 0.0, 1.0, low_closed=False) for f in milestones]
     drop_steps = [round(f * n * spe) for f in fracs]
     if any(s1 <= s0 for s0, s1 in itertools.pairwise(drop_steps)) or (

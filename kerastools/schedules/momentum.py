@@ -102,9 +102,12 @@ class MomentumScheduler(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if keras.backend.backend() != "tensorflow":
             raise ValueError(
-                "MomentumScheduler needs the TensorFlow backend; on "
-                f"{keras.backend.backend()!r} pass the schedule to a "
-                "kerastools.optimizers preset (momentum=/beta_1=) instead."
+                "MomentumScheduler needs the TensorFlow backend: Keras' optimizers read "
+                "`momentum`/`beta_1` as a Python number, which the "
+                f"{keras.backend.backend()!r} backend's compiled train step holds as a "
+                "constant, so a change between steps would not reach it. Pass the schedule "
+                "to a kerastools.optimizers preset instead (momentum= for sgd/momentum/"
+                "nesterov/rmsprop, beta_1= for adam/nadam): it is read inside the step."
             )
         opt = self._optimizer()
         name = self.attribute or momentum_attribute(opt)

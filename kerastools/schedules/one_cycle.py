@@ -10,6 +10,7 @@ from kerastools.schedules import _base
 from kerastools.schedules._base import const
 from kerastools.schedules._base import nested_schedule
 from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import scalar
 
 
 def _anneal(start, end, pct, strategy, dtype):
@@ -109,15 +110,23 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         name="OneCycle",
     ):
         super().__init__()
-        self.maximal_learning_rate = _checks.check_positive(
-            "maximal_learning_rate", maximal_learning_rate
+        self.maximal_learning_rate = _base.check_rate(
+            "maximal_learning_rate", maximal_learning_rate, positive=True
         )
         self.total_steps = _checks.check_positive_int("total_steps", total_steps)
         self.pct_start = _checks.check_in_range(
             "pct_start", pct_start, 0.0, 1.0, low_closed=False, high_closed=False
         )
-        self.div_factor = _checks.check_positive("div_factor", div_factor)
-        self.final_div_factor = _checks.check_positive("final_div_factor", final_div_factor)
+        self.div_factor = _checks.check_positive("div_factor", scalar("div_factor", div_factor))
+        self.final_div_factor = _checks.check_positive(
+            "final_div_factor", scalar("final_div_factor", final_div_factor))
+        for arg, value, rate in (("div_factor", div_factor, self.initial_learning_rate),
+                                 ("final_div_factor", final_div_factor, self.final_learning_rate)):
+            if not rate <= _base.FLOAT32_MAX:  # inf in float32 (or in float64)
+                raise ValueError(
+                    f"Argument `{arg}` must keep the derived learning rate ({rate!r}) <= "
+                    f"{_base.FLOAT32_MAX!r} (the float32 maximum). Received: {arg}={value!r}"
+                )
         self.anneal_strategy = _checks.check_choice(
             "anneal_strategy", anneal_strategy, ("cos", "linear")
         )
@@ -147,7 +156,8 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def _evaluate(self, step, values):
         step, dtype = prepare_step(step)
-        step = ops.minimum(step, const(float(self.total_steps - 1), dtype))
+        last = const(float(self.total_steps - 1), dtype)
+        step = ops.where(step < last, step, last)  # ops.minimum is float32 on Keras' torch backend
         return _piecewise(step, self.phase_ends(), values, self.anneal_strategy, dtype)
 
     def __call__(self, step):
@@ -155,6 +165,47 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
             values = self._values(self.initial_learning_rate, self.maximal_learning_rate,
                                   self.final_learning_rate)
             return self._evaluate(step, values)
+
+    @classmethod
+    def from_pytorch(cls, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                     pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
+                     base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+                     final_div_factor=1e4, three_phase=False):
+        """PyTorch's ``OneCycleLR`` arguments and defaults: returns ``(lr, momentum)``.
+
+        Takes ``torch.optim.lr_scheduler.OneCycleLR``'s keyword arguments (less
+        ``optimizer``, ``last_epoch``, ``verbose``): ``total_steps``, or
+        ``epochs`` and ``steps_per_epoch`` (``total_steps = epochs *
+        steps_per_epoch``; ``total_steps`` wins when both are given, as in
+        PyTorch). Returns the ``OneCycle`` schedule and, when
+        ``cycle_momentum`` is true, its ``OneCycleMomentum`` (PyTorch's
+        momentum, or Adam's ``beta_1``), else `None`.
+
+        Example:
+
+        ```python
+        lr, beta_1 = OneCycle.from_pytorch(max_lr=0.01, epochs=10, steps_per_epoch=len(loader))
+        optimizer = kerastools.optimizers.adam(lr, beta_1=beta_1)
+        ```
+        """
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError(
+                    "Argument `total_steps` must be given, or both `epochs` and `steps_per_epoch`. "
+                    f"Received: total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
+                )
+            epochs = _checks.check_positive_int("epochs", epochs)
+            steps_per_epoch = _checks.check_positive_int("steps_per_epoch", steps_per_epoch)
+            total_steps = epochs * steps_per_epoch
+        schedule = cls(max_lr, total_steps, pct_start=pct_start, div_factor=div_factor,
+                       final_div_factor=final_div_factor, anneal_strategy=anneal_strategy,
+                       three_phase=three_phase)
+        if not isinstance(cycle_momentum, bool):
+            raise ValueError(  # noqa: TRY004 (the project's rule: ValueError)
+                f"Argument `cycle_momentum` must be a bool. Received: cycle_momentum={cycle_momentum!r}"
+            )
+        momentum = schedule.momentum_schedule(base_momentum, max_momentum) if cycle_momentum else None
+        return schedule, momentum
 
     def momentum_schedule(self, base_momentum=0.85, max_momentum=0.95):
         """The momentum (or ``beta_1``) cycling in opposite phase.
@@ -210,7 +261,7 @@ class OneCycleMomentum(keras.optimizers.schedules.LearningRateSchedule):
         super().__init__()
         self.schedule = nested_schedule("schedule", schedule, OneCycle)
         self.base_momentum, self.max_momentum = _checks.check_momentum_bounds(
-            base_momentum, max_momentum)
+            scalar("base_momentum", base_momentum), scalar("max_momentum", max_momentum))
         self.name = name
 
     def __call__(self, step):

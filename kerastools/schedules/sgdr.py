@@ -10,6 +10,7 @@ from kerastools import _checks
 from kerastools.schedules import _base
 from kerastools.schedules._base import const
 from kerastools.schedules._base import prepare_step
+from kerastools.schedules._base import scalar
 
 # Cycle boundaries are tabulated (exactly, in float64) up to this many cycles
 # or 2**40 steps; past the table, Keras' closed form takes over.
@@ -88,18 +89,17 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
         name="SGDR",
     ):
         super().__init__()
-        self.initial_learning_rate = _checks.check_non_negative(
-            "initial_learning_rate", initial_learning_rate
-        )
-        self.first_decay_steps = _checks.check_positive("first_decay_steps", first_decay_steps)
-        self.t_mul = _checks.check_finite("t_mul", t_mul)
+        self.initial_learning_rate = _base.check_rate("initial_learning_rate", initial_learning_rate)
+        self.first_decay_steps = _base.check_steps("first_decay_steps", first_decay_steps)
+        self.t_mul = _checks.check_finite("t_mul", scalar("t_mul", t_mul))
         if self.t_mul < 1.0:
             raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={t_mul!r}")
         # A peak that grows at every restart (m_mul > 1) overflows to inf after
         # enough restarts (found by tests/test_fuzz.py): SGDR decays its peak.
-        self.m_mul = _checks.check_in_range("m_mul", m_mul, 0.0, 1.0, low_closed=False,
+        self.m_mul = _checks.check_in_range("m_mul", scalar("m_mul", m_mul), 0.0, 1.0,
+                                            low_closed=False, high_closed=True)
+        self.alpha = _checks.check_in_range("alpha", scalar("alpha", alpha), 0.0, 1.0,
                                             high_closed=True)
-        self.alpha = _checks.check_in_range("alpha", alpha, 0.0, 1.0, high_closed=True)
         self.warmup_steps = _checks.check_positive_int("warmup_steps", warmup_steps, allow_zero=True)
         self.warmup_mode = _checks.check_choice("warmup_mode", warmup_mode, ("once", "every_restart"))
         if self.warmup_mode == "every_restart" and self.warmup_steps >= self.first_decay_steps:
@@ -138,28 +138,37 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
             i = ops.where(i * d > t, i - 1.0, i)
             i = ops.where((i + 1.0) * d <= t, i + 1.0, i)
             return i, t - i * d, d * ops.ones_like(t)
-        starts = const(self._starts, dtype)
+        # Boundaries as hi + lo pairs in `dtype` (lo = 0 in float64): a float32
+        # boundary such as 12345.678 is off by ulp/2, which moved the cosine by
+        # 1e-4 of the peak; t - hi is exact near the boundary, then - lo.
+        hi_np = np.asarray(self._starts, dtype=dtype).astype("float64")
+        starts_hi = const(hi_np, dtype)
+        starts_lo = const(self._starts - hi_np, dtype)
         lengths = const(self._lengths, dtype)
         n = len(self._lengths)
-        idx = ops.sum(
-            ops.cast(ops.expand_dims(t, -1) >= starts[1:n], "int32"), axis=-1
-        )
+        offsets = (ops.expand_dims(t, -1) - starts_hi[1:n]) - starts_lo[1:n]
+        idx = ops.sum(ops.cast(offsets >= 0.0, "int32"), axis=-1)
         idx = ops.minimum(idx, n - 1)
-        start = ops.take(starts, idx)
+        start_hi = ops.take(starts_hi, idx)
+        start_lo = ops.take(starts_lo, idx)
         length = ops.take(lengths, idx)
         i = ops.cast(idx, dtype)
         if float(self._starts[-1]) <= _MAX_STEP:
-            # Table ended before 2**40 steps (t_mul very close to 1): closed form beyond.
-            t_mul = const(self.t_mul, dtype)
+            # Table ended before 2**40 steps (t_mul very close to 1): closed form beyond,
+            # with log1p/expm1 of (t_mul - 1) taken in float64 (log(t_mul) in float32
+            # is 0 for t_mul = 1 + 1e-9, which gave NaN).
+            r = self.t_mul - 1.0
+            log_t_mul = const(math.log1p(r), dtype)
             frac = t / d
-            i_far = _base.floor(ops.log(1.0 - frac * (1.0 - t_mul)) / ops.log(t_mul))
-            start_far = d * (1.0 - ops.power(t_mul, i_far)) / (1.0 - t_mul)
-            length_far = d * ops.power(t_mul, i_far)
+            i_far = _base.floor(ops.log1p(frac * const(r, dtype)) / log_t_mul)
+            start_far = d * ops.expm1(i_far * log_t_mul) / const(r, dtype)
+            length_far = d * ops.exp(i_far * log_t_mul)
             beyond = t >= const(self._starts[-1], dtype)
             i = ops.where(beyond, i_far, i)
-            start = ops.where(beyond, start_far, start)
+            start_hi = ops.where(beyond, start_far, start_hi)
+            start_lo = ops.where(beyond, ops.zeros_like(start_lo), start_lo)
             length = ops.where(beyond, length_far, length)
-        return i, t - start, length
+        return i, (t - start_hi) - start_lo, length
 
     def __call__(self, step):
         with keras.name_scope(self.name or "SGDR"):
@@ -170,9 +179,9 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
             w = const(float(self.warmup_steps), dtype)
             pi = const(math.pi, dtype)
             if self.warmup_mode == "once" and self.warmup_steps > 0:
-                t = ops.maximum(step - w, 0.0)
+                t = _base.nonnegative(step - w)
             else:
-                t = ops.maximum(step, 0.0)
+                t = _base.nonnegative(step)
             i, t_cur, length = self._cycle(t, dtype)
             span = span0 * ops.power(const(self.m_mul, dtype), i)
             if self.warmup_mode == "every_restart" and self.warmup_steps > 0:
@@ -184,6 +193,33 @@ class SGDR(keras.optimizers.schedules.LearningRateSchedule):
                 ramp = floor_lr + span0 * step / w
                 lr = ops.where(step < w, ramp, lr)
             return lr
+
+    @classmethod
+    def from_pytorch(cls, lr, T_0, T_mult=1, eta_min=0.0):  # noqa: N803 (PyTorch's names)
+        """PyTorch's ``CosineAnnealingWarmRestarts``: returns ``(lr_schedule, None)``.
+
+        ``lr`` is the optimizer's learning rate (PyTorch reads it from the
+        optimizer); ``T_0``, ``T_mult`` and ``eta_min`` (absolute) are
+        PyTorch's arguments with its defaults (``T_mult=1``: no lengthening;
+        the constructor's ``t_mul`` defaults to 2 and its ``alpha`` is
+        relative: ``alpha = eta_min / lr``). The second element is `None`
+        (PyTorch does not cycle momentum here): the same ``(lr, momentum)``
+        pair as the other ``from_pytorch`` constructors.
+
+        Example:
+
+        ```python
+        lr, _ = SGDR.from_pytorch(lr=0.1, T_0=10 * steps_per_epoch, T_mult=2, eta_min=1e-4)
+        ```
+        """
+        lr = _base.check_rate("lr", lr)
+        eta_min = _base.check_rate("eta_min", eta_min)
+        if eta_min > lr:
+            raise ValueError(
+                f"Argument `eta_min` must be <= lr ({lr!r}). Received: eta_min={eta_min!r}"
+            )
+        alpha = eta_min / lr if lr > 0 else 0.0
+        return cls(lr, T_0, t_mul=T_mult, m_mul=1.0, alpha=alpha), None
 
     def get_config(self):
         return {

@@ -1,4 +1,15 @@
-"""Keras Tuner integration: search spaces and Fashion-MNIST HyperModels."""
+"""Keras Tuner integration: search spaces and Fashion-MNIST HyperModels.
+
+Needs keras-tuner, the ``tuner`` extra: ``pip install "kerastools[tuner]"``.
+"""
+
+try:
+    import keras_tuner  # noqa: F401
+except ImportError as error:  # keras-tuner missing, or one of its undeclared needs (six)
+    raise ImportError(
+        f"kerastools.tuning needs keras-tuner, which could not be imported ({error}). "
+        'Install the tuner extra: pip install "kerastools[tuner]"'
+    ) from error
 
 from kerastools.tuning.hypermodel import FashionMNISTHyperModel
 from kerastools.tuning.search_space import ARCHITECTURES

@@ -28,6 +28,11 @@ CASES = {
     S.OneCycleMomentum: lambda: _one_cycle().momentum_schedule(0.8, 0.9),
     S.Warmup: lambda: S.Warmup(S.SGDR(0.1, 50), 10, initial_learning_rate=1e-3,
                                shape="exponential"),
+    S.CombinedCosine: lambda: S.CombinedCosine(1e-3 / 25, 1e-3, 1e-8, 75, pct_start=0.3),
+    S.ReduceOnPlateau: lambda: S.ReduceOnPlateau(
+        S.SGDR(0.1, 50), monitor="loss", mode="max", factor=0.5, patience=2, threshold=0.01,
+        threshold_mode="abs", cooldown=1, min_scale=0.01, eps=1e-9, scale=0.25, best=0.75,
+        num_bad_epochs=1, cooldown_counter=1),
     S.SequentialSchedule: lambda: S.SequentialSchedule(
         [S.Warmup(0.05, 5), keras.optimizers.schedules.CosineDecay(0.05, 100), 1e-4], [5, 105]),
 }
