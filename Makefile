@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EPOCHS ?= 3
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); 0 runs the tests in this process. Each TensorFlow process
+# takes 1-3 GB: raise it with the cores and the memory.
+PYTEST_JOBS ?= 2
+PYTEST := $(PY) -m pytest -n $(PYTEST_JOBS)
 # PyTorch's CPU build (the `torch` extra is a range, which this satisfies; a plain
 # `pip install torch` would take a CUDA build of several GB).
 TORCH_CPU ?= torch==2.13.0
@@ -26,8 +30,7 @@ COMPONENT_TESTS ?= tests/test_filters.py tests/test_schedules*.py tests/test_fuz
 	tests/test_lsuv.py tests/test_optimizers.py tests/test_optimizers_frequency.py \
 	tests/test_lr_logger.py tests/test_weight_norms.py tests/test_activation_stats.py \
 	tests/test_lr_finder.py tests/test_diagnostics.py tests/test_learning_curves.py \
-	tests/test_serialization.py tests/test_imports.py tests/test_distribution_jax.py \
-	tests/test_plateau.py tests/test_fit_one_cycle.py
+	tests/test_serialization.py tests/test_imports.py tests/test_distribution_jax.py
 
 .PHONY: demo test test-slow test-jax test-torch test-all venv lint bench dist check-install \
 	mutation clean
@@ -57,19 +60,19 @@ demo: $(VENV)/.installed
 
 # The README's test command: every test not marked slow, on the TensorFlow backend.
 test: $(VENV)/.installed
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 # The tests marked slow (CI runs them after `make test`).
 test-slow: $(VENV)/.installed
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	$(PYTEST) -m slow $(PYTEST_ARGS)
 
 # JAX_ENABLE_X64 lets the float64 tests have float64 (JAX truncates to float32 without it).
 test-jax: $(VENV)/.installed-jax
-	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(PY) -m pytest -m "not slow" \
+	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(PYTEST) -m "not slow" \
 		$(wildcard $(COMPONENT_TESTS)) $(PYTEST_ARGS)
 
 test-torch: $(VENV)/.installed-torch
-	KERAS_BACKEND=torch $(PY) -m pytest -m "not slow" $(wildcard $(COMPONENT_TESTS)) $(PYTEST_ARGS)
+	KERAS_BACKEND=torch $(PYTEST) -m "not slow" $(wildcard $(COMPONENT_TESTS)) $(PYTEST_ARGS)
 
 test-all: test test-slow test-jax test-torch
 
@@ -95,6 +98,12 @@ bench: $(VENV)/.installed-jax
 lint: $(VENV)/.installed
 	$(PY) -m pip install -q ruff==0.17.6
 	$(VENV)/bin/ruff check kerastools tests examples benchmarks
+
+# Seeded bugs in the core modules (filters, optimizer presets, schedules, weight norms,
+# the loader, the tuning choices), each applied to a copy of the repository; every one
+# must fail the tests named for it. The list and the reasons: tests/mutation/run.py.
+mutation: $(VENV)/.installed
+	$(PY) tests/mutation/run.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

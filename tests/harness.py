@@ -91,9 +91,9 @@ def assert_model_round_trip(model, x, tmp_path, atol=0.0):
     return loaded
 
 
-# Steps at which schedules are compared: the start, the first steps, cycle and
-# phase boundaries of the cases' schedules (5, 10, 20, 50, 100 steps) and past them.
-SCHEDULE_STEPS = (0, 1, 2, 4, 5, 9, 10, 19, 20, 21, 37, 49, 50, 99, 100, 101, 250, 1000)
+# Steps at which schedules are compared: the start, cycle and phase boundaries of
+# the cases' schedules (5, 10, 20, 50, 100 steps) and far past them.
+SCHEDULE_STEPS = (0, 1, 5, 10, 21, 37, 50, 99, 100, 1000)
 
 
 def _numpy(value):
@@ -135,8 +135,10 @@ def _scheduled_coefficients(optimizer, config):
 
 def _gradients(variables, seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=tuple(v.shape)).astype(keras.backend.standardize_dtype(v.dtype))
-            for v in variables]
+    # Tensors, not arrays: Keras' PyTorch optimizers take only tensors.
+    return [keras.ops.convert_to_tensor(
+        rng.normal(size=tuple(v.shape)).astype(keras.backend.standardize_dtype(v.dtype)))
+        for v in variables]
 
 
 def _snapshot(variables):

@@ -39,7 +39,7 @@ class _BatchLoss(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         xb = self.x[batch * self.bs:(batch + 1) * self.bs]
         yb = self.y[batch * self.bs:(batch + 1) * self.bs]
-        p = np.asarray(self.model(xb, training=False), dtype=np.float64)
+        p = np.asarray(keras.ops.convert_to_numpy(self.model(xb, training=False)), dtype=np.float64)
         self.losses.append(float(np.mean(-np.log(p[np.arange(len(yb)), yb]))))
 
 

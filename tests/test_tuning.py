@@ -353,23 +353,20 @@ _SCHEDULE_CASES = [
 _STEPS = [0, 1, 3, 4, 5, 6, 9, 10, 11, 14, 15, 16, 21, 22, 23, 28, 29, 30, 34]
 
 
-def test_the_cases_cover_every_choice():
+def test_every_schedule_choice_follows_its_formula():
     assert set(_OPTIMIZER_CASES) == set(tuning.OPTIMIZERS)
     assert {case[0] for case in _SCHEDULE_CASES} == set(tuning.SCHEDULES)
-
-
-@pytest.mark.parametrize("name, values, cls, formula", _SCHEDULE_CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(_SCHEDULE_CASES)])
-def test_every_schedule_choice_follows_its_formula(name, values, cls, formula):
-    hp = keras_tuner.HyperParameters()
-    hp.values.update(schedule=name, **values)
-    sched = tuning.choose_schedule(hp, _LR, epochs=_EPOCHS, steps_per_epoch=_SPE)
-    assert {k: hp.values[k] for k in values} == values
-    if cls is None:
-        assert sched == _LR
-        return
-    assert type(sched).__name__ == cls
-    got = np.array([float(sched(s)) for s in _STEPS])
-    want = np.array([formula(float(s)) for s in _STEPS])
-    assert np.ptp(want) > 0.01 * _LR  # the formula varies over the steps checked
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)
+    for i, (name, values, cls, formula) in enumerate(_SCHEDULE_CASES):
+        what = f"case {i}: {name} {values}"
+        hp = keras_tuner.HyperParameters()
+        hp.values.update(schedule=name, **values)
+        sched = tuning.choose_schedule(hp, _LR, epochs=_EPOCHS, steps_per_epoch=_SPE)
+        assert {k: hp.values[k] for k in values} == values, what
+        if cls is None:
+            assert sched == _LR, what
+            continue
+        assert type(sched).__name__ == cls, f"{what}: built {type(sched).__name__}"
+        got = np.array([float(sched(s)) for s in _STEPS])
+        want = np.array([formula(float(s)) for s in _STEPS])
+        assert np.ptp(want) > 0.01 * _LR, what  # the formula varies over the steps checked
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9, err_msg=what)

@@ -12,6 +12,7 @@ from kerastools.diagnostics.weights import segment_ids
 from kerastools.diagnostics.weights import weight_key
 from kerastools.diagnostics.weights import weight_norms
 
+
 @keras.saving.register_keras_serializable(package="kerastools")
 class WeightNormTracker(keras.callbacks.Callback):
     """Writes the norms of the model's weights into the logs at every epoch end.

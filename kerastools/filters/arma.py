@@ -18,7 +18,6 @@ from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
 
 
-
 def _scipy_lfilter():
     """SciPy's ``lfilter`` where SciPy is installed (the ``tuner`` extra brings it), else None.
 

@@ -12,7 +12,9 @@ def schedule_values(schedule, steps):
         return steps, np.full(len(steps), float(schedule))
     try:
         values = np.asarray(keras.ops.convert_to_numpy(schedule(steps.astype("float32"))))
-    except (TypeError, ValueError):  # a schedule that only takes scalar steps
+    except (TypeError, ValueError, RuntimeError):
+        # A schedule that only takes scalar steps (e.g. Keras' PiecewiseConstantDecay on
+        # PyTorch, whose in-place update cannot broadcast a vector of steps).
         values = None
     if values is not None and values.shape == steps.shape:
         return steps, values.astype("float64")

@@ -8,7 +8,6 @@ from kerastools.diagnostics.weights import norm_prefix
 from kerastools.plotting.curves import history_dict
 
 
-
 def _runs(history):
     """``{label: logs}``: one run (History / dict of lists) or several ({label: run})."""
     if hasattr(history, "history"):
