@@ -6,9 +6,9 @@ above 1, tiny and huge div factors), so every draw reaches the property checks;
 each test counts the draws that did and asserts that all ``CASES`` did. An
 accepted schedule gives finite learning rates within its declared bounds at
 every step from 0 to 10^5 (evaluated as one vector of steps, plus the points
-just past 10^5; on JAX and PyTorch every step to 10^4, then every 97th). Rejections are tested separately: each invalid value of each
-argument raises a ``ValueError`` whose message names the argument and the
-value received (Keras' form).
+just past 10^5; on JAX and PyTorch every step to 10^4, then every 97th).
+Rejections are tested separately: each invalid value of each argument raises a
+``ValueError`` whose message names the argument and the value received (Keras' form).
 
 Filters: arguments are drawn from ranges that include invalid values; an
 accepted filter is stable (or is the accumulator), and its step response over

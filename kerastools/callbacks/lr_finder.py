@@ -94,11 +94,12 @@ class LRFinder(keras.callbacks.Callback):
     learning rate or schedule; ``result`` holds an ``LRFinderResult``.
 
     Use it with ``model.fit`` (enough epochs to cover ``num_steps``; it stops
-    training itself) or through ``find_learning_rate``. The optimizer's
-    learning rate is set per batch from Python (a diagnostic, not a training
-    run). An optimizer with a schedule is swapped to a variable for the sweep
-    (TensorFlow backend). Batches should have equal sizes (a smaller last
-    batch slightly biases its recovered loss) and ``steps_per_execution`` be 1.
+    training itself) or through ``find_learning_rate``. For the sweep the
+    optimizer's learning rate (a value or a schedule) is replaced by a schedule
+    of its step counter, computed inside the compiled train step, so the sweep
+    runs alike on TensorFlow, JAX and PyTorch. Batches should have equal sizes
+    (a smaller last batch slightly biases its recovered loss) and
+    ``steps_per_execution`` be 1.
 
     Args:
         min_learning_rate: start of the sweep, > 0. Defaults to `1e-7`.
@@ -173,16 +174,14 @@ class LRFinder(keras.callbacks.Callback):
         self._opt_state = [np.array(keras.ops.convert_to_numpy(v), copy=True)
                            for v in opt.variables]
         self._rng_state = _backend_rng_state()
+        # The sweep is a schedule of the optimizer's own step counter, computed inside the
+        # compiled train step: a rate assigned from Python between steps would not reach a
+        # JAX step (jit holds the optimizer state outside the Keras variables during fit).
         self._lr_object = opt._learning_rate
-        if isinstance(self._lr_object, keras.Variable):
-            self._lr_variable = self._lr_object
-            self._swapped = False
-        else:
-            self._lr_variable = keras.Variable(self.min_learning_rate, dtype="float32",
-                                               trainable=False, name="lr_finder_learning_rate")
-            object.__setattr__(opt, "_learning_rate", self._lr_variable)
-            model.make_train_function(force=True)
-            self._swapped = True
+        object.__setattr__(opt, "_learning_rate", _SweepSchedule(
+            self.min_learning_rate, self.max_learning_rate, self.num_steps, self.mode,
+            int(keras.ops.convert_to_numpy(opt.iterations))))
+        model.make_train_function(force=True)
         self._filter = ARMAFilter.ema(self.smoothing, transient_compensation=True)
         self._state = self._filter.initial_state((), "float64")
         self._k = 0
@@ -193,10 +192,6 @@ class LRFinder(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._prev_mean = None
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._k < self.num_steps:
-            self._lr_variable.assign(self.learning_rate_at(self._k))
 
     def on_train_batch_end(self, batch, logs=None):
         if self._k >= self.num_steps:
@@ -227,8 +222,7 @@ class LRFinder(keras.callbacks.Callback):
         for v, value in zip(opt.variables, self._opt_state):
             v.assign(value)
         _set_backend_rng_state(self._rng_state)
-        if self._swapped:
-            object.__setattr__(opt, "_learning_rate", self._lr_object)
+        object.__setattr__(opt, "_learning_rate", self._lr_object)
         model.make_train_function(force=True)
         model.stop_training = False
         # The smoothed curve, from the filter core's NumPy side (equal to the
@@ -239,6 +233,29 @@ class LRFinder(keras.callbacks.Callback):
             suggest(self._lrs, smoothed, self.skip_start, self.skip_end),
             self._stopped_early, self.skip_start, self.skip_end)
         self._model_state = self._opt_state = None
+
+
+class _SweepSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """The LR finder's sweep as a function of the optimizer's step counter.
+
+    Step ``start + k`` gets ``LRFinder.learning_rate_at(k)``, held at the last rate
+    past ``num_steps - 1``. Only ever installed for the length of a sweep (never saved).
+    """
+
+    def __init__(self, low, high, num_steps, mode, start):
+        self.low, self.high, self.num_steps, self.mode, self.start = (
+            low, high, num_steps, mode, start)
+
+    def __call__(self, step):
+        k = keras.ops.cast(step, "float32") - float(self.start)
+        p = keras.ops.clip(k / float(self.num_steps - 1), 0.0, 1.0)
+        if self.mode == "exponential":
+            return self.low * keras.ops.exp(p * math.log(self.high / self.low))
+        return self.low + (self.high - self.low) * p
+
+    def get_config(self):
+        return {"low": self.low, "high": self.high, "num_steps": self.num_steps,
+                "mode": self.mode, "start": self.start}
 
 
 def _backend_rng_state():
