@@ -7,20 +7,10 @@ from keras import ops
 
 from kerastools import _checks
 from kerastools.schedules import _base
+from kerastools.schedules._base import check_rate
 from kerastools.schedules._base import const
 from kerastools.schedules._base import prepare_step
 from kerastools.schedules._base import scalar
-
-
-def _value(name, value):
-    value = scalar(name, value)
-    value_f = _checks.check_non_negative(name, value)
-    if value_f > _base.FLOAT32_MAX:
-        raise ValueError(
-            f"Argument `{name}` must be <= {_base.FLOAT32_MAX!r} (the float32 maximum). "
-            f"Received: {name}={value!r}"
-        )
-    return value_f
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -63,9 +53,9 @@ class CombinedCosine(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, start, middle, end, total_steps, pct_start=0.25, name="CombinedCosine"):
         super().__init__()
-        self.start = _value("start", start)
-        self.middle = _value("middle", middle)
-        self.end = _value("end", end)
+        self.start = check_rate("start", start)
+        self.middle = check_rate("middle", middle)
+        self.end = check_rate("end", end)
         self.total_steps = _checks.check_positive_int("total_steps", total_steps)
         self.pct_start = _checks.check_in_range("pct_start", scalar("pct_start", pct_start), 0.0, 1.0,
                                                 low_closed=False, high_closed=False)
@@ -112,7 +102,7 @@ def fastai_one_cycle(lr_max, total_steps, div=25.0, div_final=1e5, pct_start=0.2
     optimizer = kerastools.optimizers.adam(lr, beta_1=beta_1)
     ```
     """
-    lr_max = _value("lr_max", lr_max)
+    lr_max = check_rate("lr_max", lr_max)
     div = _checks.check_positive("div", scalar("div", div))
     div_final = _checks.check_positive("div_final", scalar("div_final", div_final))
     for arg, factor in (("div", div), ("div_final", div_final)):
