@@ -1,87 +1,79 @@
-"""Batch normalisation on the course's MLP: none, Keras BN, debiased BN; with and without dropout.
+# %% [markdown]
+# # 7. Batch normalisation with transient-compensated moving statistics
+#
+# Keras' `BatchNormalization` keeps an exponential moving average of the batch mean and
+# variance that starts at 0 and 1 with no bias correction, so in inference mode, early in
+# training, the network normalises with the wrong statistics: it needs about
+# `1 / (1 - momentum)` steps to forget them. `DebiasedBatchNormalization` runs the same EMA
+# through the filter core with transient compensation (as Adam does), so inference is right
+# from the first steps; after convergence the two layers agree.
+#
+# The MLP is the course's 784-128-10 with the hidden layer as Dense (no bias) -> BN -> ReLU
+# (`experiments.mlp(batch_norm=...)`); no BN, Keras BN and debiased BN, with and without
+# dropout 0.3.
+#
+# This file is both `examples/batch_norm.py` and `notebooks/07_batch_norm.ipynb` (a jupytext
+# pair). As a script:
+#
+#     python examples/batch_norm.py --epochs 15 --seeds 0,1,2
 
-``DebiasedBatchNormalization`` keeps its moving statistics with the filter
-core's transient compensation (Adam's bias correction), so inference is right
-from the first steps; Keras' ``BatchNormalization`` starts its moving averages
-at 0 and 1 and needs about ``1 / (1 - momentum)`` steps to forget them. The
-script measures that gap after 30 steps, then trains the five models.
-
-    python examples/batch_norm.py --epochs 15
-"""
-
+# %%
+# %matplotlib inline
 import os
-import sys
 import time
 
 import keras
 
-sys.path.insert(0, os.path.dirname(__file__))
-import _common  # noqa: E402
-
-from kerastools.layers import DebiasedBatchNormalization  # noqa: E402
-from kerastools.plotting import plot_runs  # noqa: E402
-from kerastools.plotting import save_figure  # noqa: E402
+from kerastools import experiments
+from kerastools.layers import DebiasedBatchNormalization
+from kerastools.plotting import plot_runs
 
 LAYERS = {"Keras BN": keras.layers.BatchNormalization, "debiased BN": DebiasedBatchNormalization}
+EARLY_STEPS = 30
 
+args = experiments.parse_args(
+    experiments.parser("Batch normalisation on the course's MLP: none, Keras BN, debiased BN.", epochs=15))
+EPOCHS = experiments.epochs(args, quick=1)
+(x, y), (x_test, y_test) = experiments.load_data(args)
+out = experiments.run_dir(args.out, "batch_norm")
 
-def bn_mlp(bn_layer=None, dropout=0.0):
-    """784-128-10 with the hidden layer as Dense (no bias) -> BN -> relu."""
-    inputs = keras.Input(shape=(784,), name="images")
-    x = keras.layers.Dense(128, use_bias=bn_layer is None, name="hidden")(inputs)
-    if bn_layer is not None:
-        x = bn_layer(momentum=0.99, name="bn")(x)
-    x = keras.layers.Activation("relu", name="relu")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(10, activation="softmax", name="output")(x)
-    model = keras.Model(inputs, outputs, name="bn_mlp")
-    model.compile("adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+# %% [markdown]
+# ## Early in training: inference mode against training mode after 30 steps
 
-
-def early_gap(x, y, x_test, y_test, steps=30):
-    """Test loss in inference mode and in training mode after ``steps`` steps."""
-    cce = keras.losses.SparseCategoricalCrossentropy()
-    out = {}
-    for name, layer in LAYERS.items():
-        keras.utils.set_random_seed(0)
-        model = bn_mlp(layer)
-        model.fit(x[:steps * 32], y[:steps * 32], batch_size=32, epochs=1, shuffle=False, verbose=0)
+# %%
+cce = keras.losses.SparseCategoricalCrossentropy()
+runs = {}
+for name, layer in LAYERS.items():
+    label = f"{EARLY_STEPS} steps, {name}"
+    runs[label] = {}
+    for seed in args.seeds:
+        keras.utils.set_random_seed(seed)
+        model = experiments.mlp(batch_norm=layer, name="bn_mlp")
+        n = EARLY_STEPS * 32
+        model.fit(x[:n], y[:n], batch_size=32, epochs=1, shuffle=False, verbose=0)
         infer, train = (float(cce(y_test, model(x_test, training=t))) for t in (False, True))
-        out[name] = {"inference_loss": infer, "training_mode_loss": train, "steps": steps}
-        print(f"{name:12s} after {steps} steps: inference loss {infer:.3f}, "
-              f"training-mode loss {train:.3f}")
-    return out
+        runs[label][seed] = {"inference_loss": infer, "training_mode_loss": train, "steps": EARLY_STEPS}
+    experiments.print_summary({label: runs[label]}, keys=("inference_loss", "training_mode_loss"))
 
+# %% [markdown]
+# ## Full training, with and without dropout
 
-def main(argv=None):
-    args = _common.parser(__doc__.splitlines()[0], epochs=15).parse_args(argv)
-    (x, y), (x_test, y_test) = _common.load_data(args)
-    epochs = _common.epochs(args)
-    out = _common.run_dir(args.out, "batch_norm")
-    results = {"early_gap": early_gap(x, y, x_test, y_test)}
-    variants = {"no BN": None, **LAYERS}
-    histories, runs = {}, {}
-    for name, layer in variants.items():
-        for dropout in (0.0,) if layer is None or args.quick else (0.0, 0.3):
-            label = f"{name}, dropout {dropout:g}"
-            keras.utils.set_random_seed(0)
-            model = bn_mlp(layer, dropout)
+# %%
+histories = {}
+for name, layer in {"no BN": None, **LAYERS}.items():
+    for dropout in (0.0,) if layer is None or args.quick else (0.0, 0.3):
+        label = f"{name}, dropout {dropout:g}"
+        runs[label] = {}
+        for seed in args.seeds:
+            keras.utils.set_random_seed(seed)
+            model = experiments.mlp(batch_norm=layer, dropout=dropout, name="bn_mlp")
             start = time.perf_counter()
-            histories[label] = model.fit(x, y, batch_size=32, epochs=epochs,
-                                         validation_split=0.1, verbose=0)
-            runs[label] = _common.evaluate(model, x_test, y_test, histories[label],
-                                           time.perf_counter() - start)
-            print(f"{label:26s} test loss {runs[label]['test_loss']:.4f} "
-                  f"acc {100 * runs[label]['test_accuracy']:.2f}%")
-    results["runs"] = runs
-    save_figure(plot_runs(histories, ("loss", "val_loss", "val_accuracy"), title="batch norm"),
-                os.path.join(out, "batch_norm_curves.png"))
-    _common.write_json(os.path.join(out, "results.json"),
-                       {"epochs": epochs, "quick": args.quick, **results})
-    return results
-
-
-if __name__ == "__main__":
-    main()
+            h = model.fit(x, y, batch_size=32, epochs=EPOCHS, validation_split=0.1, verbose=0)
+            runs[label][seed] = experiments.evaluate(model, x_test, y_test, h, time.perf_counter() - start)
+            if seed == args.seeds[0]:
+                histories[label] = h
+        experiments.print_summary({label: runs[label]})
+experiments.show(plot_runs(histories, ("loss", "val_loss", "val_accuracy"), title="batch norm"),
+                 os.path.join(out, "batch_norm_curves.png"))
+results = experiments.write_results(os.path.join(out, "results.json"), args, runs, epochs=EPOCHS)
+print(f"wrote {out}")

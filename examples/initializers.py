@@ -1,41 +1,38 @@
-"""Weight initialisation study: a 6-layer tanh MLP and a [784, 200, 10] MLP.
+# %% [markdown]
+# # 6. Initialisation: symmetry, vanishing activations, Xavier, He and LSUV
+#
+# Two course experiments on Fashion-MNIST (inputs standardised per pixel):
+#
+# 1. The 6-layer tanh MLP (6 hidden layers of 256 units): activation statistics at
+#    initialisation, per layer, for zero and constant init (the symmetry problem: every unit of
+#    a layer computes the same thing, and with zeros the gradients vanish: "all zero gradients,
+#    no learning!"), `0.001 * rand` (the activations shrink towards zero layer after layer, and
+#    so do the gradients), `1/sqrt(fan_in)`, Xavier (Glorot), He and LSUV (Mishkin & Matas:
+#    each layer rescaled from data so that its pre-activation variance is 1); then training
+#    each for a few epochs, counting distinct hidden units to show the symmetry.
+# 2. "MNIST [784, 200, 10], Regularization: None; histograms of a few weights in the 2nd
+#    junction after training for 10 epochs": the same comparison of initialisers on
+#    Fashion-MNIST (ReLU hidden layer, SGD with momentum).
+#
+# This file is both `examples/initializers.py` and `notebooks/06_initializers.ipynb` (a jupytext
+# pair). As a script:
+#
+#     python examples/initializers.py --epochs 10
 
-Two course experiments, on Fashion-MNIST (inputs standardised per pixel):
-
-1. The 6-layer tanh MLP (6 hidden layers of 256 units): activation
-   statistics at initialisation, per layer, for zero and constant init (the
-   symmetry problem: every unit of a layer computes the same thing, and with
-   zeros the gradients vanish: "all zero gradients, no learning!"),
-   ``0.001 * rand`` (the activations shrink towards zero in deeper layers),
-   ``1/sqrt(fan_in)``, Xavier (Glorot), He and LSUV; then training each for
-   a few epochs, counting distinct hidden units to show the symmetry.
-2. "MNIST [784, 200, 10], Regularization: None; histograms of a few weights
-   in the 2nd junction after training for 10 epochs": the same comparison of
-   initialisers on Fashion-MNIST (ReLU hidden layer, SGD with momentum).
-
-Figures: ``tanh_activations.png`` (histograms per layer and initialiser),
-``tanh_activation_std.png``, ``tanh_gradients.png``,
-``mlp200_weight_histograms.png``, ``mlp200_learning_curves.png``.
-
-    python examples/initializers.py --epochs 10
-"""
-
+# %%
+# %matplotlib inline
 import os
-import sys
 import time
 
 import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-sys.path.insert(0, os.path.dirname(__file__))
-import _common  # noqa: E402
-
-from kerastools.datasets import load_fashion_mnist  # noqa: E402
-from kerastools.initializers import GlorotSigmoidUniform  # noqa: E402
-from kerastools.initializers import SmallUniform  # noqa: E402
-from kerastools.initializers import lsuv_initialize  # noqa: E402
-from kerastools.plotting import save_figure  # noqa: E402
+from kerastools import experiments
+from kerastools.initializers import GlorotSigmoidUniform
+from kerastools.initializers import SmallUniform
+from kerastools.initializers import lsuv_initialize
+from kerastools.monitoring import gradient_norms
 
 
 def _fan_in_normal(seed):
@@ -66,6 +63,13 @@ QUICK_TANH_TRAIN = ("constant 0.05", "LSUV")
 QUICK_MLP200 = ("0.001 * rand", "LSUV")
 
 
+# %% [markdown]
+# ## Models and measurements
+#
+# The activations are read through a probe model on the hidden layers' outputs; the kernel
+# gradient norms come from `kerastools.monitoring.gradient_norms` (every backend).
+
+# %%
 def build_mlp(hidden, activation, init, seed=0, name="mlp"):
     inputs = keras.Input((784,), name="images")
     h = inputs
@@ -94,15 +98,9 @@ def activation_stats(model, x):
 
 
 def kernel_gradient_norms(model, x, y):
-    """||dL/dW|| per Dense layer on one batch (TensorFlow backend for the tape)."""
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True))
-        loss = tf.reduce_mean(loss)
-    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
-    grads = tape.gradient(loss, [k.value for k in kernels])
-    return [float(tf.norm(g)) if g is not None else 0.0 for g in grads]
+    """||dL/dW|| per Dense layer on one batch, input to output."""
+    norms = gradient_norms(model, x, y, loss="sparse_categorical_crossentropy", include_biases=False)
+    return [norms[f"{layer.name}/kernel"] for layer in model.layers if hasattr(layer, "kernel")]
 
 
 def distinct_units(model):
@@ -170,7 +168,7 @@ def tanh_study(x_train, y_train, x_test, y_test, epochs, out, train_names):
                 ax.set_ylabel(name, fontsize=8)
     fig.suptitle("6-layer tanh MLP: activations at initialisation (Fashion-MNIST batch)")
     fig.subplots_adjust(left=0.04, right=0.99, bottom=0.03, top=0.95, wspace=0.15, hspace=0.45)
-    save_figure(fig, os.path.join(out, "tanh_activations.png"))
+    experiments.show(fig, os.path.join(out, "tanh_activations.png"))
 
     fig = Figure(figsize=(11, 4))
     ax_std, ax_grad = fig.subplots(1, 2)
@@ -184,7 +182,7 @@ def tanh_study(x_train, y_train, x_test, y_test, epochs, out, train_names):
                 title="kernel gradient norm at initialisation")
     ax_std.legend(fontsize=7)
     fig.tight_layout()
-    save_figure(fig, os.path.join(out, "tanh_activation_std.png"))
+    experiments.show(fig, os.path.join(out, "tanh_activation_std.png"))
     return results
 
 
@@ -221,7 +219,7 @@ def mlp200_study(x_train, y_train, x_test, y_test, epochs, out, names):
     fig.suptitle(f"[784, 200, 10]: 2nd-junction weights after {epochs} epochs "
                  "(lines: a few weights, hidden unit 1 to outputs 1-5)")
     fig.tight_layout()
-    save_figure(fig, os.path.join(out, "mlp200_weight_histograms.png"))
+    experiments.show(fig, os.path.join(out, "mlp200_weight_histograms.png"))
 
     fig = Figure(figsize=(10, 4))
     ax_loss, ax_acc = fig.subplots(1, 2)
@@ -233,34 +231,41 @@ def mlp200_study(x_train, y_train, x_test, y_test, epochs, out, names):
     ax_acc.set(xlabel="epoch", ylabel="test accuracy")
     ax_loss.legend(fontsize=7)
     fig.tight_layout()
-    save_figure(fig, os.path.join(out, "mlp200_learning_curves.png"))
+    experiments.show(fig, os.path.join(out, "mlp200_learning_curves.png"))
     return results
 
 
-def main(argv=None):
-    args = _common.parser(__doc__.splitlines()[0], epochs=10).parse_args(argv)
-    sizes = dict(train_size=2000, test_size=1000) if args.quick else {}
-    epochs = 1 if args.quick else args.epochs
-    tanh_epochs = 1 if args.quick else min(args.epochs, 3)
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(args.data_dir, flatten=True, **sizes)
-    mean, std = x_train.mean(0), x_train.std(0) + 1e-3
-    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    JIT["jit_compile"] = False if args.quick else "auto"
-    out = _common.run_dir(args.out, "initializers")
-    start = time.time()
+# %% [markdown]
+# ## Data: Fashion-MNIST standardised per pixel
 
-    tanh_train = QUICK_TANH_TRAIN if args.quick else tuple(TANH_INITS)
-    tanh = tanh_study(x_train, y_train, x_test, y_test, tanh_epochs, out, tanh_train)
-    names = QUICK_MLP200 if args.quick else tuple(MLP200_INITS)
-    mlp200 = mlp200_study(x_train, y_train, x_test, y_test, epochs, out, names)
+# %%
+args = experiments.parse_args(
+    experiments.parser("Weight initialisation: a 6-layer tanh MLP and a [784, 200, 10] MLP.", epochs=10))
+epochs = 1 if args.quick else args.epochs
+tanh_epochs = 1 if args.quick else min(args.epochs, 3)
+(x_train, y_train), (x_test, y_test) = experiments.load_data(args, quick_train=2000, quick_test=1000)
+mean, std = x_train.mean(0), x_train.std(0) + 1e-3
+x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+JIT["jit_compile"] = False if args.quick else "auto"
+out = experiments.run_dir(args.out, "initializers")
+start = time.time()
 
-    results = {"quick": args.quick, "epochs": epochs, "tanh_epochs": tanh_epochs,
-               "tanh6": tanh, "mlp200": mlp200, "seconds": time.time() - start,
-               "lsuv_normalises": "pre-activation (x @ W + b), variance 1 within tol"}
-    _common.write_json(os.path.join(out, "results.json"), results)
-    print(f"wrote {out}")
-    return results
+# %% [markdown]
+# ## The 6-layer tanh MLP at initialisation, and after a few epochs
 
+# %%
+tanh_train = QUICK_TANH_TRAIN if args.quick else tuple(TANH_INITS)
+tanh = tanh_study(x_train, y_train, x_test, y_test, tanh_epochs, out, tanh_train)
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## [784, 200, 10]: the second junction's weights after training
+
+# %%
+names = QUICK_MLP200 if args.quick else tuple(MLP200_INITS)
+mlp200 = mlp200_study(x_train, y_train, x_test, y_test, epochs, out, names)
+
+results = {"quick": args.quick, "epochs": epochs, "tanh_epochs": tanh_epochs,
+           "tanh6": tanh, "mlp200": mlp200, "seconds": time.time() - start,
+           "lsuv_normalises": "pre-activation (x @ W + b), variance 1 within tol"}
+experiments.write_json(os.path.join(out, "results.json"), results)
+print(f"wrote {out}")

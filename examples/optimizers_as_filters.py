@@ -1,31 +1,32 @@
-"""Optimizers as gradient filters: the eight presets and a Butterworth momentum on Fashion-MNIST.
+# %% [markdown]
+# # 4. Optimizers as gradient filters
+#
+# The course's view: an optimizer is a **gradient filter** + a **normalisation filter** (of g²)
+# + a **learning-rate schedule**. Momentum is an AR1 filter, Nesterov an ARMA1 (one pole, one
+# zero), RMSprop an AR1 of g² with unit DC gain, and Adam adds *transient compensation* (its
+# bias correction) to both. `kerastools.optimizers` builds the eight classic optimizers from
+# filters of `kerastools.filters.ARMAFilter`; each preset equals the Keras built-in. A new
+# design is a new filter: here an order-2 Butterworth low-pass as the momentum filter (cutoff
+# 0.05 cycles per step, DC gain 10 like momentum 0.9).
+#
+# This file is both `examples/optimizers_as_filters.py` and
+# `notebooks/04_optimizers_as_filters.ipynb` (a jupytext pair). As a script:
+#
+#     python examples/optimizers_as_filters.py --epochs 10 --seeds 0,1,2
 
-The course's 784-128-10 MLP (Functional API), the same seed and data order for
-every optimizer: ``kerastools.optimizers`` presets equal to SGD, momentum,
-Nesterov, Adagrad, Adadelta, RMSprop, Adam and Nadam, and an order-2
-Butterworth low-pass as the momentum filter (cutoff 0.05 cycles per step,
-DC gain 10 like momentum 0.9). Writes the learning curves of every run, the
-frequency and step responses of their gradient filters (standard momentum vs
-Nesterov vs Adam vs Butterworth), and ``results.json`` with the final and best
-validation accuracy and the test accuracy of each.
-
-    python examples/optimizers_as_filters.py --epochs 10
-"""
-
+# %%
+# %matplotlib inline
 import os
-import sys
 import time
 
 import keras
+import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-import _common  # noqa: E402
-
-from kerastools import optimizers as kto  # noqa: E402
-from kerastools.datasets import load_fashion_mnist  # noqa: E402
-from kerastools.plotting import plot_frequency_response  # noqa: E402
-from kerastools.plotting import plot_runs  # noqa: E402
-from kerastools.plotting import save_figure  # noqa: E402
+from kerastools import experiments
+from kerastools import optimizers as kto
+from kerastools.filters import ARMAFilter
+from kerastools.plotting import plot_frequency_response
+from kerastools.plotting import plot_runs
 
 OPTIMIZERS = {
     "sgd": lambda: kto.sgd(0.1),
@@ -40,58 +41,74 @@ OPTIMIZERS = {
 }
 QUICK = ("momentum", "adam", "butterworth2")
 
+args = experiments.parse_args(
+    experiments.parser("Optimizers as gradient filters on Fashion-MNIST.", epochs=10))
+EPOCHS = experiments.epochs(args, quick=1)
+(x_train, y_train), (x_test, y_test) = experiments.load_data(args)
+out = experiments.run_dir(args.out, "optimizers_as_filters")
 
-def build_model(optimizer):
-    inputs = keras.Input(shape=(28 * 28,), name="images")
-    h = keras.layers.Dense(128, activation="relu", name="hidden")(inputs)
-    outputs = keras.layers.Dense(10, activation="softmax", name="output")(h)
-    model = keras.Model(inputs, outputs, name="mlp")
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+# %% [markdown]
+# ## Frequency responses
+#
+# Magnitude (dB against frequency in cycles per step) and step response of the gradient
+# filters. Nesterov attenuates high frequencies less than standard momentum; Adam's filter has
+# unit DC gain, so its gain is not coupled to the learning rate as momentum's 1/(1-β) is.
+# The Butterworth low-pass cuts the high frequencies much more sharply.
 
+# %%
+experiments.show(plot_frequency_response(
+    {"momentum 0.9": kto.momentum(momentum=0.9), "Nesterov 0.9": kto.nesterov(momentum=0.9),
+     "Adam beta_1=0.9": kto.adam(), "Nadam beta_1=0.9": kto.nadam(),
+     "Butterworth order 2, 0.05": OPTIMIZERS["butterworth2"]()},
+    title="gradient filters of the optimizers"), os.path.join(out, "frequency_response.png"))
+experiments.show(plot_frequency_response(
+    {"momentum 0.9": kto.momentum(momentum=0.9), "Nesterov 0.9": kto.nesterov(momentum=0.9)},
+    normalize_dc=True, title="Nesterov attenuates high frequencies less"),
+    os.path.join(out, "momentum_vs_nesterov.png"))
 
-def main(argv=None):
-    args = _common.parser(__doc__.splitlines()[0], epochs=10).parse_args(argv)
-    sizes = dict(train_size=3000, test_size=1000) if args.quick else {}
-    epochs = 1 if args.quick else args.epochs
-    names = QUICK if args.quick else tuple(OPTIMIZERS)
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(args.data_dir, flatten=True,
-                                                              **sizes)
-    out = _common.run_dir(args.out, "optimizers_as_filters")
+# %% [markdown]
+# The optimizers from the papers as filters: QHM mixes the gradient with its EMA, which lifts
+# the high-frequency floor to (1 - ν); AggMo averages AR1 filters, so its β=0 branch damps the
+# oscillations of the β=0.99 one; RAdam, AdaBelief and Yogi share Adam's compensated EMA and
+# differ only in their normalisation.
 
-    save_figure(plot_frequency_response(
-        {"momentum 0.9": kto.momentum(momentum=0.9), "Nesterov 0.9": kto.nesterov(momentum=0.9),
-         "Adam beta_1=0.9": kto.adam(), "Nadam beta_1=0.9": kto.nadam(),
-         "Butterworth order 2, 0.05": OPTIMIZERS["butterworth2"]()},
-        title="gradient filters of the optimizers"), os.path.join(out, "frequency_response.png"))
-    save_figure(plot_frequency_response(
-        {"momentum 0.9": kto.momentum(momentum=0.9), "Nesterov 0.9": kto.nesterov(momentum=0.9)},
-        normalize_dc=True, title="Nesterov attenuates high frequencies less"),
-        os.path.join(out, "momentum_vs_nesterov.png"))
+# %%
+experiments.show(plot_frequency_response(
+    {"momentum 0.9": kto.momentum(momentum=0.9),
+     "QHM beta=0.999, nu=0.7": kto.qhm(), "QHM beta=0.9, nu=0.7": kto.qhm(momentum=0.9, nu=0.7),
+     "AggMo (0, 0.9, 0.99)": kto.aggmo(), "QHAdam (0.995, nu 0.7)": kto.qhadam(),
+     "RAdam / AdaBelief / Yogi: EMA(0.9)": kto.radam()},
+    normalize_dc=True, title="gradient filters of the optimizers from the papers"),
+    os.path.join(out, "frequency_response_papers.png"))
 
-    histories, results = {}, {"epochs": epochs, "quick": args.quick, "runs": {}}
-    for name in names:
-        keras.utils.set_random_seed(0)
-        model = build_model(OPTIMIZERS[name]())
-        t = time.perf_counter()
-        history = model.fit(x_train, y_train, batch_size=32, epochs=epochs,
-                            validation_split=0.1, shuffle=True, verbose=2)
-        seconds = time.perf_counter() - t
-        test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
-        histories[name] = history
-        val = history.history["val_accuracy"]
-        results["runs"][name] = {"final_val_accuracy": val[-1], "best_val_accuracy": max(val),
-                                 "test_accuracy": test_acc, "test_loss": test_loss,
-                                 "seconds": seconds}
-        print(f"{name:14s} test accuracy {100 * test_acc:.2f}%  ({seconds:.1f} s)")
-    save_figure(plot_runs(histories, metrics=("loss", "val_loss", "val_accuracy"),
-                          title="optimizers as gradient filters, 784-128-10 MLP"),
-                os.path.join(out, "learning_curves.png"))
-    _common.write_json(os.path.join(out, "results.json"), results)
-    print(f"wrote {out}")
-    return results
+# %% [markdown]
+# The filter objects themselves can be analysed: poles, DC gain, stability.
 
+# %%
+bw = ARMAFilter.butterworth(2, 0.05)
+print("Butterworth(2, 0.05) poles:", np.round(bw.poles(), 4), "| DC gain:", bw.dc_gain(),
+      "| stable:", bw.is_stable())
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Learning curves of the presets
+#
+# The same MLP, the same seed and data order for every optimizer; one run per seed.
+
+# %%
+runs, histories = {}, {}
+for name in QUICK if args.quick else OPTIMIZERS:
+    runs[name] = {}
+    for seed in args.seeds:
+        keras.utils.set_random_seed(seed)
+        model = experiments.mlp(optimizer=OPTIMIZERS[name]())
+        start = time.perf_counter()
+        h = model.fit(x_train, y_train, batch_size=32, epochs=EPOCHS, validation_split=0.1, verbose=0)
+        runs[name][seed] = experiments.evaluate(model, x_test, y_test, h, time.perf_counter() - start)
+        if seed == args.seeds[0]:
+            histories[name] = h
+    experiments.print_summary({name: runs[name]})
+experiments.show(plot_runs(histories, metrics=("loss", "val_loss", "val_accuracy"),
+                           title="optimizers as gradient filters, 784-128-10 MLP"),
+                 os.path.join(out, "learning_curves.png"))
+results = experiments.write_results(os.path.join(out, "results.json"), args, runs, epochs=EPOCHS)
+print(f"wrote {out}")

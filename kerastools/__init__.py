@@ -11,7 +11,9 @@ Subpackages, from the bottom up:
 - ``kerastools.layers`` and ``kerastools.initializers``: DropConnect, stochastic
   depth, debiased batch norm, LSUV and the course's initialisers.
 - ``kerastools.datasets``: a verified Fashion-MNIST loader.
-- ``kerastools.plotting``, ``kerastools.diagnostics``, ``kerastools.tuning``.
+- ``kerastools.monitoring``: pure functions below the callbacks (norms, statistics,
+  babysitting checks); ``kerastools.diagnostics`` is its former name, kept as an alias.
+- ``kerastools.plotting``, ``kerastools.tuning``.
 
 ``import kerastools`` is light: ``plotting`` (matplotlib) and ``tuning`` (keras-tuner,
 the ``tuner`` extra) are imported on first use, as ``kerastools.plotting`` or
@@ -25,10 +27,11 @@ __version__ = "0.1.0.dev0"
 
 from kerastools import callbacks  # noqa: E402,F401
 from kerastools import datasets  # noqa: E402,F401
-from kerastools import diagnostics  # noqa: E402,F401
+from kerastools import diagnostics  # noqa: E402,F401 (the alias of monitoring)
 from kerastools import filters  # noqa: E402,F401
 from kerastools import initializers  # noqa: E402,F401
 from kerastools import layers  # noqa: E402,F401
+from kerastools import monitoring  # noqa: E402,F401
 from kerastools import optimizers  # noqa: E402,F401
 from kerastools import schedules  # noqa: E402,F401
 

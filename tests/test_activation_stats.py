@@ -6,8 +6,8 @@ import pytest
 
 from kerastools.callbacks import ActivationStats
 from kerastools.callbacks import GradientStats
-from kerastools.diagnostics import activation_statistics
-from kerastools.diagnostics import gradient_norms
+from kerastools.monitoring import activation_statistics
+from kerastools.monitoring import gradient_norms
 from kerastools.plotting import plot_activation_stats
 from kerastools.plotting import plot_gradient_norms
 from kerastools.plotting import save_figure
@@ -116,8 +116,10 @@ def test_callbacks_record_at_start_and_every_k_epochs():
     assert [r["epoch"] for r in grads.stats] == [0, 2, 4]
     assert set(acts.stats[0]["layers"]) == {"tanh_1", "tanh_6"}
     assert len(acts.stats[1]["layers"]["tanh_1"]["hist"]) == 10
-    # logged on the measured epochs (History fills the others with nothing)
-    assert len(h["activation_std/tanh_6"]) == 2 and len(h["grad_norm/tanh_1/kernel"]) == 2
+    # written at every epoch end, NaN between the measurements: History stays rectangular
+    for key in ("activation_std/tanh_6", "grad_norm/tanh_1/kernel"):
+        assert len(h[key]) == len(h["loss"]) == 4
+        assert np.isnan(h[key][0]) and np.isnan(h[key][2]) and np.isfinite(h[key][1])
     np.testing.assert_allclose(h["activation_std/tanh_6"][-1],
                                acts.stats[-1]["layers"]["tanh_6"]["std"])
     np.testing.assert_allclose(grads.stats[-1]["norms"]["tanh_1/kernel"],
@@ -170,3 +172,26 @@ def test_probe_config_round_trip_is_exact():
     probe = np.random.default_rng(0).normal(size=(3, 64)).astype("float32")
     clone = ActivationStats.from_config(ActivationStats(probe).get_config())
     assert clone.probe.dtype == np.float32 and np.array_equal(clone.probe, probe)
+
+
+def test_plot_helpers_take_the_callbacks_they_plot(tmp_path):
+    """`plot_activation_stats(cb)` failed: the helpers did not take the callback objects."""
+    x, y = _data()
+    acts = ActivationStats(x[:16], layers=["tanh_1", "tanh_6"], every=2, bins=10)
+    grads = GradientStats(x[:16], y[:16], every=2)
+    tanh_mlp("glorot_uniform", width=16).fit(x, y, epochs=4, verbose=0, callbacks=[acts, grads])
+    fig = plot_activation_stats(acts)  # the first (initialisation) and the last record
+    assert len(fig.axes) == 2 * 3 and fig.axes[0].get_ylabel() == "epoch 0"
+    assert fig.axes[3].get_ylabel() == "epoch 4"
+    heights = [p.get_height() for p in fig.axes[3].patches]
+    np.testing.assert_array_equal(heights, acts.stats[-1]["layers"]["tanh_1"]["hist"])
+    fig = plot_activation_stats(acts, epochs=[2])
+    assert len(fig.axes) == 3
+    with pytest.raises(ValueError, match="Argument `epochs`"):
+        plot_activation_stats(acts, epochs=[3])
+    fig = plot_gradient_norms(grads)
+    first, last = fig.axes[0].get_lines()
+    assert [first.get_label(), last.get_label()] == ["epoch 0", "epoch 4"]
+    kernels = [k for k in grads.stats[-1]["norms"] if k.endswith("kernel")]
+    np.testing.assert_allclose(last.get_ydata(), [grads.stats[-1]["norms"][k] for k in kernels])
+    assert save_figure(fig, tmp_path / "g.png")

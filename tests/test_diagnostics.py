@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from kerastools.diagnostics import babysit
-from kerastools.diagnostics import check_gradients_finite
-from kerastools.diagnostics import check_initial_loss
-from kerastools.diagnostics import check_overfit_small_sample
-from kerastools.diagnostics import check_regularization_raises_loss
-from kerastools.diagnostics import check_units
+from kerastools.monitoring import babysit
+from kerastools.monitoring import check_gradients_finite
+from kerastools.monitoring import check_initial_loss
+from kerastools.monitoring import check_overfit_small_sample
+from kerastools.monitoring import check_regularization_raises_loss
+from kerastools.monitoring import check_units
 
 
 def _data(n=64, d=20, c=5):

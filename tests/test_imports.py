@@ -29,6 +29,28 @@ new = sorted({{m.split('.')[0] for m in set(sys.modules) - before}})
 print(json.dumps(new))
 """
 
+# The subpackage imported alone: a stand-in parent package, so that kerastools/__init__.py
+# (which imports every light subpackage) does not run first and hide what this one pulls in.
+_ALONE = """
+import json, sys, types
+import keras
+package = types.ModuleType("kerastools")
+package.__path__ = [{package!r}]
+sys.modules["kerastools"] = package
+before = set(sys.modules)
+import kerastools.{module}
+new = set(sys.modules) - before
+subpackages = sorted({{m.split('.')[1] for m in new if m.startswith('kerastools.')
+                       and not m.split('.')[1].startswith('_')}} - {{{module!r}}})
+print(json.dumps([sorted({{m.split('.')[0] for m in new}}), subpackages]))
+"""
+
+# The layering (README, Layout): a subpackage imports only subpackages on a lower floor.
+# `diagnostics` is the former name of `monitoring`, an alias module beside it.
+FLOORS = {"filters": 1, "schedules": 1, "monitoring": 1, "datasets": 1, "initializers": 1,
+          "optimizers": 2, "layers": 2, "plotting": 3, "tuning": 3, "callbacks": 4}
+ALIASES = {"diagnostics": {"monitoring"}}
+
 _LAZY = """
 import json, sys, kerastools
 early = 'kerastools.plotting' in sys.modules or 'kerastools.tuning' in sys.modules
@@ -45,7 +67,7 @@ def fresh():
     """Each script in its own fresh interpreter (same backend), all started at once."""
     scripts = {"kerastools": _NEW_TOP_LEVEL.format(module="kerastools"), "lazy": _LAZY}
     if keras.backend.backend() != "tensorflow":
-        scripts.update({s: _NEW_TOP_LEVEL.format(module=f"kerastools.{s}") for s in LIGHT})
+        scripts.update({s: _ALONE.format(package=PACKAGE, module=s) for s in SUBPACKAGES})
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                KERAS_BACKEND=keras.backend.backend())
     procs = {key: subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
@@ -69,11 +91,21 @@ def test_import_kerastools_is_light(fresh):
                     reason="checked in the JAX and PyTorch runs (make test-jax, make test-torch), "
                            "where a fresh interpreter imports keras several times faster; what a "
                            "subpackage imports does not depend on the backend")
-@pytest.mark.parametrize("subpackage", LIGHT)
-def test_each_light_subpackage_alone(fresh, subpackage):
-    new = set(fresh[subpackage])
+@pytest.mark.parametrize("subpackage", SUBPACKAGES)
+def test_each_subpackage_alone_pulls_in_only_lower_floors(fresh, subpackage):
+    """Imported alone in a fresh interpreter (kerastools/__init__.py not run), a subpackage
+    pulls in no heavy dependency unless it is plotting or tuning, and only subpackages on a
+    lower floor of the layering."""
+    modules, subpackages = fresh[subpackage]
     heavy = HEAVY | ({"tensorflow"} if keras.backend.backend() != "tensorflow" else set())
-    assert not new & heavy, f"kerastools.{subpackage} pulled in {sorted(new & heavy)}"
+    if subpackage in LIGHT:
+        assert not set(modules) & heavy, f"kerastools.{subpackage} pulled in {set(modules) & heavy}"
+    if subpackage in ALIASES:
+        assert set(subpackages) == ALIASES[subpackage]
+        return
+    floor = FLOORS.get(subpackage, max(FLOORS.values()) + 1)
+    above = [s for s in subpackages if FLOORS.get(s, floor) >= floor]
+    assert not above, f"kerastools.{subpackage} (floor {floor}) pulled in {above}"
 
 
 def test_heavy_subpackages_load_on_first_use(fresh):
@@ -83,10 +115,15 @@ def test_heavy_subpackages_load_on_first_use(fresh):
 
 def _imports_of(path):
     """Every kerastools module an import statement in ``path`` names, at any depth
-    (a lazy import inside a function counts: it can hide a cycle just as well)."""
+    (a lazy import inside a function counts: it can hide a cycle just as well), and
+    every ``importlib.import_module("kerastools....")`` with a literal name."""
     tree = ast.parse(open(path, encoding="utf-8").read())
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module" \
+                and node.args and isinstance(node.args[0], ast.Constant) \
+                and str(node.args[0].value).startswith("kerastools"):
+            found.add(node.args[0].value)
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("kerastools"))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kerastools"):
@@ -127,9 +164,17 @@ def test_no_import_cycle_between_subpackages():
         if node not in state:
             visit(node, [node])
     # The layering the README describes: the filter core imports no other subpackage,
-    # and nothing below the callbacks imports them.
+    # and nothing below the callbacks imports them; lazy imports inside functions count.
     assert graph["filters"] == set()
     assert not any("callbacks" in deps for name, deps in graph.items() if name != "callbacks")
+    for name, deps in graph.items():
+        if name in ALIASES:
+            assert deps == ALIASES[name], (name, deps)
+            continue
+        floor = FLOORS.get(name, max(FLOORS.values()) + 1)
+        above = sorted(d for d in deps if FLOORS.get(d, floor) >= floor and d not in ALIASES)
+        assert not above, f"kerastools.{name} (floor {floor}) imports {above}"
+        assert not deps & set(ALIASES), f"kerastools.{name} imports the alias {deps & set(ALIASES)}"
 
 
 def test_no_private_name_imported_across_modules():

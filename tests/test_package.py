@@ -7,7 +7,7 @@ import kerastools
 
 ROOT = pathlib.Path(kerastools.__file__).parent
 SUBPACKAGES = ("filters", "optimizers", "schedules", "callbacks", "layers",
-               "initializers", "datasets", "plotting", "tuning", "diagnostics")
+               "initializers", "datasets", "plotting", "tuning", "diagnostics", "monitoring")
 
 
 def _private_keras_imports(path):

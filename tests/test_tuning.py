@@ -1,6 +1,7 @@
-"""Keras Tuner integration: search spaces, HyperModel, resumable and distributed search."""
+"""Keras Tuner integration: search spaces, HyperModels, tuners, reports, resumable and distributed search."""
 
 import json
+import math
 import os
 import pathlib
 import signal
@@ -15,17 +16,40 @@ import numpy as np
 import pytest
 from harness import assert_model_round_trip
 
-from kerastools import optimizers
 from kerastools import tuning
 
 EXAMPLE = str(pathlib.Path(__file__).parent.parent / "examples" / "tuning.py")
 
+# The documented defaults, written out by hand (not read from the code): the
+# first trial of every kerastools tuner must be exactly this.
+MLP_DEFAULTS = {
+    "model_kernel_regularizer": "none", "model_bias_regularizer": "none",
+    "activation": "relu", "layers": 1, "units_0": 256, "dropout_0": 0.0,
+    "batch_size": 32, "optimizer": "adam", "adam_learning_rate": 1e-3,
+    "adam_beta_1": 0.9, "adam_beta_2": 0.999, "schedule": "cosine",
+}
 
-def _data(n=256, seed=0):
+
+def _images(n=256, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.random((n, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, n).astype("uint8")
     return x, y
+
+
+def _tabular(n=400, seed=0):
+    """20 features, 3 classes, learnable in a few steps: three Gaussian blobs."""
+    rng = np.random.default_rng(seed)
+    centers = 3.0 * rng.normal(size=(3, 20))
+    y = rng.integers(0, 3, n)
+    x = centers[y] + rng.normal(size=(n, 20))
+    return x.astype("float32"), y.astype("int32")
+
+
+def _learning_rate(model):
+    """(schedule class, initial rate) of a compiled model's optimizer, from its config."""
+    config = model.optimizer.get_config()["learning_rate"]
+    return config["class_name"], pytest.approx(config["config"]["initial_learning_rate"])
 
 
 def _hp(**values):
@@ -35,25 +59,45 @@ def _hp(**values):
     return hp
 
 
+# -- bad input ----------------------------------------------------------------
 @pytest.mark.parametrize("bad, match", [
-    (dict(optimizers=["adam", "lion"]), r"optimizers.*unknown: \['lion'\]"),
-    (dict(optimizers=[]), r"optimizers.*at least one"),
-    (dict(schedules=["cosine_forever"]), r"schedules.*cosine_forever"),
-    (dict(schedules=[]), r"schedules.*at least one"),
-    (dict(regularizers=["l3"]), r"regularizers.*l3"),
-    (dict(kind="rnn"), r"kind.*rnn"),
-    (dict(batch_sizes=()), r"batch_sizes"),
-    (dict(epochs=0), r"epochs=0"),
-    (dict(learning_rate_range=(1e-2, 1e-3)), r"learning_rate_range=\(0.01, 0.001\)"),
-    (dict(learning_rate_range=("3e-4",)), r"learning_rate_range=\('3e-4',\)"),
+    (dict(optimizers=["adam", "lion"]), r"`optimizers`.*unknown: \['lion'\]"),
+    (dict(optimizers=[]), r"`optimizers`.*at least one"),
+    (dict(schedules=["cosine_forever"]), r"`schedules`.*cosine_forever"),
+    (dict(schedules=[]), r"`schedules`.*at least one"),
+    (dict(regularizers=["l3"]), r"`regularizers`.*l3"),
+    (dict(regularizers=[]), r"`regularizers`.*at least one"),
+    (dict(kind="rnn"), r"`kind`.*rnn"),
+    (dict(batch_sizes=()), r"`batch_sizes`"),
+    (dict(batch_sizes=(32, 0)), r"`batch_sizes`.*batch_sizes=0"),
+    (dict(filters=()), r"`filters`"),
+    (dict(epochs=0), r"`epochs`.*epochs=0"),
+    (dict(max_layers=0), r"`max_layers`"),
+    (dict(max_dropout=1.0), r"`max_dropout`"),
+    (dict(units=(512, 32)), r"`units`.*units=\(512, 32\)"),
+    (dict(units=(0, 32)), r"`units`"),
+    (dict(units=(32.5, 64)), r"`units`"),
+    (dict(regularization_range=(1e-2, 1e-6)), r"`regularization_range`.*\(0.01, 1e-06\)"),
+    (dict(learning_rate_range=(1e-2, 1e-3)), r"`learning_rate_range`.*\(0.01, 0.001\)"),
+    (dict(learning_rate_range=("3e-4",)), r"`learning_rate_range`.*\('3e-4',\)"),
+    (dict(steps_per_epoch=0), r"`steps_per_epoch`"),
 ])
-def test_bad_choices_fail_before_any_trial(bad, match, tmp_path):
+def test_bad_search_space_fails_at_construction(bad, match, tmp_path):
     with pytest.raises(ValueError, match=match):
-        tuner = keras_tuner.RandomSearch(
-            tuning.FashionMNISTHyperModel(**bad), objective="val_accuracy", max_trials=1,
-            directory=str(tmp_path))
-        tuner.search(*_data(32), epochs=1)  # never reached
-    assert not list(tmp_path.rglob("trial.json"))
+        tuning.FashionMNISTHyperModel(**bad)
+    with pytest.raises(ValueError, match=match):
+        tuning.ClassifierHyperModel((20,), 3, **{"kind": "mlp", **bad})
+
+
+@pytest.mark.parametrize("args, match", [
+    (((20,), 3, "cnn"), r"`kind`.*input_shape=\(20,\)"),
+    (((), 3), r"`input_shape`"),
+    (((28, -1), 3), r"`input_shape`"),
+    (((20,), 1), r"`num_classes`"),
+])
+def test_bad_shape_or_classes(args, match):
+    with pytest.raises(ValueError, match=match):
+        tuning.ClassifierHyperModel(*args)
 
 
 def test_choose_functions_reject_bad_lists():
@@ -64,8 +108,13 @@ def test_choose_functions_reject_bad_lists():
         tuning.choose_optimizer(hp, ["adamw"])
     with pytest.raises(ValueError, match="twice"):
         tuning.choose_regularizer(hp, "r", ["l1", "l1"])
+    with pytest.raises(ValueError, match=r"`strength`"):
+        tuning.choose_regularizer(hp, "r", ["l1"], strength=(1e-2, 1e-4))
     with pytest.raises(ValueError, match="steps_per_epoch=0"):
         tuning.choose_schedule(hp, 1e-3, 5, 0)
+    with pytest.raises(ValueError, match=r"`x`.*low < high.*x=\(1, 1\)"):
+        tuning.check_range("x", (1, 1))
+    assert tuning.check_range("x", (1, 1), integer=True) == (1, 1)
 
 
 def test_learning_rate_range_overrides_every_preset_range():
@@ -75,6 +124,7 @@ def test_learning_rate_range_overrides_every_preset_range():
         config = hp.get_config()["space"]
         (lr,) = [c["config"] for c in config if c["config"]["name"] == f"{name}_learning_rate"]
         assert (lr["min_value"], lr["max_value"], lr["sampling"]) == (3e-4, 1e-2, "log")
+        assert 3e-4 <= lr["default"] <= 1e-2  # the preset's default, clipped into the range
     with pytest.raises(ValueError, match=r"learning_rate_range=\(0, 1\)"):
         tuning.choose_optimizer(keras_tuner.HyperParameters(), ["adam"], learning_rate_range=(0, 1))
 
@@ -86,8 +136,69 @@ def test_regularizer_choices():
     assert isinstance(tuning.choose_regularizer(hp, "r2", ["l2"]), keras.regularizers.L2)
     r = tuning.choose_regularizer(hp, "r3", ["l1l2"])
     assert isinstance(r, keras.regularizers.L1L2) and r.l1 > 0 and r.l2 > 0
+    assert tuning.choose_regularizer(hp, "r4") is None  # "none" is the default kind
 
 
+# -- defaults and the whole space ---------------------------------------------
+def test_every_hyperparameter_default_is_the_documented_good_value():
+    hp = keras_tuner.HyperParameters()
+    tuning.choose_optimizer(hp)
+    defaults = {p.name: p.default for p in hp.space}
+    assert defaults["optimizer"] == "adam"
+    for name, (low, high, default) in tuning.LEARNING_RATES.items():
+        assert defaults[f"{name}_learning_rate"] == default and low < default < high, name
+    assert (defaults["adam_learning_rate"], defaults["adam_beta_1"], defaults["adam_beta_2"]) == (
+        1e-3, 0.9, 0.999)
+    assert (defaults["nadam_beta_1"], defaults["nadam_beta_2"]) == (0.9, 0.999)
+    assert defaults["momentum_momentum"] == defaults["nesterov_momentum"] == 0.9
+    assert (defaults["rmsprop_rho"], defaults["adadelta_rho"]) == (0.9, 0.95)
+    assert (defaults["butterworth_order"], defaults["butterworth_cutoff"]) == (2, 0.05)
+    hp = keras_tuner.HyperParameters()
+    schedule = tuning.choose_schedule(hp, 0.01, 10, 100)  # a cosine decay over the run by default
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert (schedule.initial_learning_rate, schedule.decay_steps, schedule.alpha) == (0.01, 1000, 0.0)
+    defaults = {p.name: p.default for p in hp.space}
+    assert defaults["schedule"] == "cosine"
+    # and the default model: one layer of 256 ReLU units, no dropout or regularisation
+    model = tuning.ClassifierHyperModel((20,), 3).build(keras_tuner.HyperParameters())
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [d.units for d in dense] == [256, 3]
+    assert dense[0].kernel_regularizer is None and dense[0].bias_regularizer is None
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+    assert _learning_rate(model) == ("CosineDecay", 1e-3)
+
+
+def test_no_trial_meets_a_hyperparameter_the_space_does_not_know(tmp_path):
+    # Keras Tuner gives a hyperparameter first met during a trial its default
+    # (the bottom of its range when it has none): the whole space must be known
+    # before the first trial, every branch's hyperparameters included, so that
+    # each trial's values are all drawn by the oracle.
+    for kind, input_shape in (("mlp", (20,)), ("cnn", (12, 12))):
+        hypermodel = tuning.ClassifierHyperModel(input_shape, 3, kind=kind,
+                                                 per_layer_regularization=kind == "cnn")
+        tuner = keras_tuner.RandomSearch(hypermodel, objective="val_accuracy", max_trials=40,
+                                         seed=3, directory=str(tmp_path), project_name=kind)
+        names = {p.name for p in tuner.oracle.get_space().space}
+        for option in tuning.OPTIMIZERS:
+            assert f"{option}_learning_rate" in names, option
+        depth = "layers" if kind == "mlp" else "conv_blocks"
+        unit = "units" if kind == "mlp" else "filters"
+        assert {f"{unit}_2", "dropout_2", depth, "one_cycle_pct_start", "sgdr_cycles"} <= names
+        drawn = set()
+        for i in range(8):
+            hp = tuner.oracle.create_trial(f"worker{i}").hyperparameters
+            values = dict(hp.values)
+            model = hypermodel.build(hp)
+            assert hp.values == values, f"trial {i} met hyperparameters the oracle did not draw"
+            lr_name = f"{values['optimizer']}_learning_rate"
+            lr = model.optimizer.get_config()["learning_rate"]
+            if isinstance(lr, float):  # a constant schedule
+                assert lr == pytest.approx(values[lr_name], rel=1e-6)
+            drawn.add(values[lr_name])
+        assert len(drawn) == 8  # drawn, not a default repeated
+
+
+# -- models ---------------------------------------------------------------------
 @pytest.mark.parametrize("kind, values", [
     ("mlp", dict(optimizer="butterworth", schedule="one_cycle", layers=2,
                  model_kernel_regularizer="l1l2", model_bias_regularizer="l2")),
@@ -97,16 +208,31 @@ def test_regularizer_choices():
     ("cnn", dict(optimizer="adadelta", schedule="step", conv_blocks=1, batch_norm=False)),
 ])
 def test_trial_models_train_save_and_reload(kind, values, tmp_path):
-    hypermodel = tuning.FashionMNISTHyperModel(kind, epochs=2, train_samples=64,
-                                               batch_sizes=(32,), max_layers=2)
+    hypermodel = tuning.FashionMNISTHyperModel(kind, epochs=2, batch_sizes=(32,), max_layers=2)
     hp = _hp(**values)
     model = hypermodel.build(hp)
-    x, y = _data(64)
+    x, y = _images(64)
     history = hypermodel.fit(hp, model, x, y, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     loaded = assert_model_round_trip(model, x[:8], tmp_path)
     assert type(loaded.optimizer) is type(model.optimizer)
     loaded.fit(x, y, epochs=1, batch_size=32, verbose=0)  # training goes on after reload
+
+
+def test_any_input_shape_and_number_of_classes():
+    cases = [((20,), 3, "auto", "mlp"), ((784,), 10, "auto", "mlp"), ((28, 28), 10, "auto", "cnn"),
+             ((16, 16, 3), 5, "auto", "cnn"), ((8, 8), 2, "mlp", "mlp"), ((4, 5, 2), 7, "mlp", "mlp")]
+    for shape, classes, kind, family in cases:
+        hypermodel = tuning.ClassifierHyperModel(shape, classes, kind=kind, max_layers=2)
+        assert hypermodel.kind == family
+        model = hypermodel.build(keras_tuner.HyperParameters())
+        x = np.random.default_rng(0).random((4, *shape)).astype("float32")
+        assert model.predict(x, verbose=0).shape == (4, classes)
+        assert any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers) == (
+            family == "cnn")
+    # Fashion-MNIST flattened: the issue's failing case
+    model = tuning.FashionMNISTHyperModel(input_shape=(784,)).build(keras_tuner.HyperParameters())
+    assert model.input_shape == (None, 784)
 
 
 def test_per_layer_regularization_names():
@@ -118,22 +244,227 @@ def test_per_layer_regularization_names():
     assert model.get_layer("hidden_1").kernel_regularizer is not None
 
 
-@pytest.mark.parametrize("tuner_cls", ["RandomSearch", "BayesianOptimization", "Hyperband"])
-def test_tuners_run(tuner_cls, tmp_path):
-    hypermodel = tuning.FashionMNISTHyperModel("mlp", epochs=1, train_samples=115,
-                                               batch_sizes=(64,), max_layers=1)
-    kwargs = dict(objective="val_accuracy", directory=str(tmp_path), seed=1)
+# -- schedules sized from the data fit receives -----------------------------------
+def _one_cycle_model(**kwargs):
+    hypermodel = tuning.ClassifierHyperModel((20,), 3, schedules=["one_cycle"], optimizers=["adam"],
+                                             **kwargs)
+    hp = keras_tuner.HyperParameters()
+    return hypermodel, hp, hypermodel.build(hp)
+
+
+def _total_steps(model):
+    schedule = model.optimizer.get_config()["learning_rate"]
+    assert isinstance(schedule, dict) and schedule["class_name"] == "OneCycle", schedule
+    return schedule["config"]["total_steps"]
+
+
+@pytest.mark.parametrize("n, batch_size, split, epochs, initial_epoch", [
+    (200, 32, 0.0, 2, 0),      # 7 steps per epoch, the last batch short
+    (200, 32, 0.25, 2, 0),     # Keras keeps floor(200 * 0.75) = 150: 5 steps
+    (203, 64, 0.1, 3, 1),      # floor(182.7) = 182: 3 steps; Hyperband's resumed rounds run 2 epochs
+    (64, 64, 0.0, 1, 0),
+])
+def test_schedules_span_the_steps_keras_runs_for_arrays(n, batch_size, split, epochs,
+                                                        initial_epoch):
+    hypermodel, hp, model = _one_cycle_model(batch_sizes=(batch_size,))
+    x, y = _tabular(n)
+    hypermodel.fit(hp, model, x, y, epochs=epochs, initial_epoch=initial_epoch,
+                   validation_split=split, verbose=0)
+    # the schedule's length is the number of steps Keras actually ran
+    assert _total_steps(model) == int(model.optimizer.iterations) > 0
+    # and build() after a fit sizes for that data too (the tuner's get_best_models)
+    assert _total_steps(hypermodel.build(hp)) == _total_steps(model)
+
+
+def test_schedules_span_the_steps_of_tf_data_and_pydataset():
+    tf = pytest.importorskip("tensorflow")
+
+    x, y = _tabular(150)
+    hypermodel, hp, model = _one_cycle_model(batch_sizes=None)
+    hypermodel.fit(hp, model, tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=2,
+                   verbose=0)
+    assert _total_steps(model) == int(model.optimizer.iterations) == 2 * 10
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return x[i * 25:(i + 1) * 25], y[i * 25:(i + 1) * 25]
+
+    hypermodel, hp, model = _one_cycle_model(batch_sizes=None)
+    hypermodel.fit(hp, model, Batches(), epochs=1, verbose=0)
+    assert _total_steps(model) == int(model.optimizer.iterations) == 6
+
+
+def test_a_generator_needs_steps_per_epoch():
+    x, y = _tabular(64)
+
+    def batches():
+        while True:
+            for i in range(0, 64, 16):
+                yield x[i:i + 16], y[i:i + 16]
+
+    hypermodel, hp, model = _one_cycle_model(batch_sizes=None)
+    with pytest.raises(ValueError, match=r"`steps_per_epoch` must be passed to `search`"):
+        hypermodel.fit(hp, model, batches(), epochs=1, verbose=0)
+    hypermodel.fit(hp, model, batches(), epochs=2, steps_per_epoch=3, verbose=0)
+    assert _total_steps(model) == int(model.optimizer.iterations) == 6
+    # a constant learning rate does not need the run's length
+    constant = tuning.ClassifierHyperModel((20,), 3, schedules=["constant"], batch_sizes=None)
+    hp = keras_tuner.HyperParameters()
+    history = constant.fit(hp, constant.build(hp), batches(), epochs=1, steps_per_epoch=2,
+                           verbose=0)
+    assert len(history.history["loss"]) == 1
+    assert tuning.steps_per_epoch(x, 10, 0.5) == 4  # floor(32) / 10 -> 4
+    with pytest.raises(ValueError, match=r"`steps_per_epoch`"):
+        tuning.steps_per_epoch(iter([x]))
+
+
+# -- tuners ---------------------------------------------------------------------
+def _tuner(tuner_cls, hypermodel, tmp_path, lines=None, **kwargs):
+    common = dict(objective="val_accuracy", directory=str(tmp_path), seed=1,
+                  progress=lines.append if lines is not None else False)
     if tuner_cls == "Hyperband":
-        tuner = keras_tuner.Hyperband(hypermodel, max_epochs=2, factor=3, hyperband_iterations=1,
-                                      **kwargs)
-    else:
-        tuner = getattr(keras_tuner, tuner_cls)(hypermodel, max_trials=2, **kwargs)
-    x, y = _data(128)
-    tuner.search(x, y, validation_split=0.1, verbose=0)
-    trials = tuner.oracle.get_best_trials(10)
-    assert len(trials) >= 2 and all(t.score is not None for t in trials)
+        return tuning.Hyperband(hypermodel, max_epochs=2, factor=2, hyperband_iterations=1,
+                                **common, **kwargs)
+    return getattr(tuning, tuner_cls)(hypermodel, **{"max_trials": 3, **common, **kwargs})
+
+
+@pytest.mark.parametrize("tuner_cls", ["RandomSearch", "BayesianOptimization", "Hyperband"])
+def test_first_trial_is_the_defaults_on_a_non_image_dataset(tuner_cls, tmp_path):
+    keras.utils.set_random_seed(0)
+    hypermodel = tuning.ClassifierHyperModel((20,), 3, epochs=2, max_layers=2)
+    lines = []
+    tuner = _tuner(tuner_cls, hypermodel, tmp_path, lines)
+    x, y = _tabular(600)
+    tuner.search(x, y, validation_split=0.25, verbose=0)
+    trials = tuning.report.trials_in_order(tuner)
+    assert len(trials) >= 3 and all(t.status == "COMPLETED" for t in trials)
+    first = {k: v for k, v in trials[0].hyperparameters.values.items() if not k.startswith("tuner/")}
+    assert first == MLP_DEFAULTS
+    assert all(t.hyperparameters.values.get("optimizer") != "adam"
+               or t.hyperparameters.values != trials[0].hyperparameters.values for t in trials[1:])
+    model = tuner.load_model(trials[0])  # what the first trial trained
+    assert model.get_layer("hidden_0").units == 256
+    assert _learning_rate(model) == ("CosineDecay", 1e-3)
+    assert trials[0].score > 0.6  # the baseline learns (chance: about 1/3)
     best = tuner.get_best_models(1)[0]
-    assert best.predict(x[:4], verbose=0).shape == (4, 10)
+    assert best.predict(x[:4], verbose=0).shape == (4, 3)
+    # one progress line per trial, with its score and the best so far
+    assert len(lines) == len(trials)
+    running_best = -math.inf
+    for line, trial in zip(lines, trials):
+        running_best = max(running_best, trial.score)
+        assert line.startswith(f"trial {trial.trial_id}")
+        assert f"val_accuracy {trial.score:.4f}" in line
+        assert f"| best {running_best:.4f}" in line
+    assert "adam lr 0.001, cosine, units 256, batch 32" in lines[0]
+
+
+def test_keras_tuner_tuners_and_resumed_searches_keep_their_own_first_trial(tmp_path):
+    # Keras Tuner's own RandomSearch draws the first trial at random (its
+    # documented behaviour); kerastools' leaves a resumed search alone.
+    hypermodel = tuning.ClassifierHyperModel((20,), 3, epochs=1, max_layers=1)
+    x, y = _tabular(120)
+    plain = keras_tuner.RandomSearch(hypermodel, objective="val_accuracy", max_trials=1, seed=1,
+                                     directory=str(tmp_path), project_name="plain")
+    plain.search(x, y, validation_split=0.25, verbose=0)
+    assert plain.oracle.get_best_trials(1)[0].hyperparameters.values != MLP_DEFAULTS
+    tuner = _tuner("RandomSearch", hypermodel, tmp_path, project_name="resumed", max_trials=1)
+    tuner.search(x, y, validation_split=0.25, verbose=0)
+    again = _tuner("RandomSearch", hypermodel, tmp_path, project_name="resumed", max_trials=2,
+                   overwrite=False)
+    again.search(x, y, validation_split=0.25, verbose=0)
+    values = [t.hyperparameters.values for t in tuning.report.trials_in_order(again)]
+    assert len(values) == 2 and values[0] == MLP_DEFAULTS and values[1] != MLP_DEFAULTS
+
+
+def test_search_on_flattened_fashion_mnist_subset(tmp_path, fashion_dir):
+    from kerastools.datasets import load_fashion_mnist
+
+    keras.utils.set_random_seed(0)
+    (x, y), (x_test, y_test) = load_fashion_mnist(fashion_dir, flatten=True, train_size=800,
+                                                  test_size=200)
+    assert x.shape[1:] == (784,)
+    hypermodel = tuning.FashionMNISTHyperModel("mlp", input_shape=(784,), epochs=2,
+                                               max_layers=2, batch_sizes=(32, 64))
+    tuner = _tuner("RandomSearch", hypermodel, tmp_path, max_trials=2)
+    tuner.search(x, y, validation_split=0.2, verbose=0)
+    trials = tuning.report.trials_in_order(tuner)
+    assert len(trials) == 2
+    assert trials[0].hyperparameters.values == MLP_DEFAULTS
+    assert trials[0].score > 0.6  # the baseline learns on 640 images in 2 epochs (chance 0.1)
+    best = tuner.get_best_models(1)[0]
+    _, accuracy = best.evaluate(x_test, y_test, verbose=0)
+    assert accuracy > 0.5
+
+
+# -- reports --------------------------------------------------------------------
+class _FakeOracle:
+    def __init__(self, scores, direction="max"):
+        self.objective = keras_tuner.Objective("val_accuracy", direction)
+        self.max_trials = len(scores)
+        self.trials = {}
+        for i, score in enumerate(scores):
+            hp = keras_tuner.HyperParameters()
+            hp.values.update(optimizer="adam", adam_learning_rate=10.0 ** -(i + 1),
+                             schedule="constant", layers=1, units_0=32 * (i + 1))
+            trial = keras_tuner.engine.trial.Trial(hp, trial_id=f"{i:02d}",
+                                                   status="COMPLETED" if score else "FAILED")
+            trial.score = score
+            self.trials[trial.trial_id] = trial
+
+    def get_best_trials(self, num_trials=1):
+        done = [t for t in self.trials.values() if t.score is not None]
+        sign = -1 if self.objective.direction == "max" else 1
+        return sorted(done, key=lambda t: sign * t.score)[:num_trials]
+
+
+class _FakeTuner:
+    def __init__(self, oracle):
+        self.oracle = oracle
+
+
+def test_search_history_and_table():
+    scores = [0.5, 0.7, None, 0.6, 0.8, 0.75, 0.1, 0.3, 0.2, 0.65, 0.9]
+    tuner = _FakeTuner(_FakeOracle(scores))
+    ids, got, best = tuning.search_history(tuner)
+    assert ids == [f"{i:02d}" for i in range(11)] and got == scores
+    assert best == [0.5, 0.7, 0.7, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.9]
+    columns, rows = tuning.top_trials_table(tuner, 3)
+    assert columns[:2] == ["trial", "val_accuracy"]
+    assert [r[0] for r in rows] == ["10", "04", "05"]
+    assert set(columns[2:4]) == {"adam_learning_rate", "units_0"}  # what differs comes first
+    assert rows[0][columns.index("units_0")] == "352"
+    tuner = _FakeTuner(_FakeOracle([0.5, 0.3, 0.4], direction="min"))
+    assert tuning.search_history(tuner)[2] == [0.5, 0.3, 0.3]
+
+
+def test_plot_search_draws_scores_best_so_far_and_top_trials(tmp_path):
+    scores = [0.5, 0.7, None, 0.6, 0.8]
+    tuner = _FakeTuner(_FakeOracle(scores))
+    fig = tuning.plot_search(tuner, num_trials=2, title="search")
+    ax, ax_table = fig.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    dots = lines["trial val_accuracy"]
+    assert list(dots.get_xdata()) == [0, 1, 3, 4] and list(dots.get_ydata()) == [0.5, 0.7, 0.6, 0.8]
+    assert list(lines["no score"].get_xdata()) == [2]
+    assert list(lines["best so far"].get_ydata()) == [0.5, 0.7, 0.7, 0.7, 0.8]
+    (table,) = ax_table.tables
+    text = {cell.get_text().get_text() for cell in table.get_celld().values()}
+    assert {"trial 04", "trial 01", "val_accuracy", "units_0", "160", "64"} <= text
+    from kerastools.plotting import save_figure
+
+    save_figure(fig, str(tmp_path / "search.png"))
+    assert (tmp_path / "search.png").stat().st_size > 1000
+
+
+def test_progress_rejects_bad_argument(tmp_path):
+    hypermodel = tuning.ClassifierHyperModel((20,), 3)
+    with pytest.raises(ValueError, match=r"`progress`.*progress='loud'"):
+        tuning.RandomSearch(hypermodel, objective="val_accuracy", directory=str(tmp_path),
+                            progress="loud")
 
 
 def _run_example(args, env=None, **kw):
@@ -221,6 +552,7 @@ def test_regularizer_strengths_shared_between_choices():
     hp.Choice("r", ["none", "l1", "l2", "l1l2"])
     for kind in ("l2", "l1l2", "l1", "none", "l2"):
         hp.values["r"] = kind
+        hp.ensure_active_values()  # as the oracle does: a value for every active hyperparameter
         reg = tuning.choose_regularizer(hp, "r")
         if kind == "none":
             assert reg is None
@@ -295,7 +627,7 @@ def test_every_optimizer_choice_steps_like_its_reference(name):
     hp = keras_tuner.HyperParameters()
     hp.values.update(optimizer=name, **values)
     opt = tuning.choose_optimizer(hp)  # every choice offered, this one drawn
-    assert isinstance(opt, optimizers.FilterOptimizer)
+    assert isinstance(opt, keras.optimizers.Optimizer)
     assert {k: hp.values[k] for k in values} == values  # the drawn values were used
     got = _trajectory(opt)
     if expected is None:
@@ -335,18 +667,21 @@ def _one_cycle(t, peak, total, pct):
 _LR, _EPOCHS, _SPE = 0.1, 6, 5  # 30 steps
 _SCHEDULE_CASES = [
     ("constant", {}, None, lambda t: _LR),
+    ("cosine", {}, "CosineDecay", lambda t: 0.5 * _LR * (1 + np.cos(np.pi * min(t, 30) / 30))),
     ("step", {}, "PiecewiseConstantDecay",
      lambda t: _LR * 0.2 ** ((t >= 15) + (t >= 22))),  # drops at round(0.5 * 30), round(0.75 * 30)
     ("exponential", dict(schedule_decay_rate=0.85), "ExponentialDecay",
      lambda t: _LR * 0.85 ** np.floor(t / _SPE)),
-    ("cyclical", dict(cyclical_epochs_per_half_cycle=2, cyclical_mode="triangular"),
-     "CyclicalLearningRate", lambda t: _smith_triangle(t, _LR / 10, _LR, 10, "triangular")),
-    ("cyclical", dict(cyclical_epochs_per_half_cycle=1, cyclical_mode="triangular2"),
-     "CyclicalLearningRate", lambda t: _smith_triangle(t, _LR / 10, _LR, 5, "triangular2")),
-    ("sgdr", dict(sgdr_first_cycle_epochs=1, sgdr_t_mul=2.0), "SGDR",
-     lambda t: _sgdr(t, _LR, 5, 2.0)),
-    ("sgdr", dict(sgdr_first_cycle_epochs=2, sgdr_t_mul=1.0), "SGDR",
+    ("cyclical", dict(cyclical_cycles=3, cyclical_mode="triangular"),  # half-cycles of 30 / 6
+     "CyclicalLearningRate", lambda t: _smith_triangle(t, _LR / 10, _LR, 5, "triangular")),
+    ("cyclical", dict(cyclical_cycles=1, cyclical_mode="triangular2"),
+     "CyclicalLearningRate", lambda t: _smith_triangle(t, _LR / 10, _LR, 15, "triangular2")),
+    ("sgdr", dict(sgdr_cycles=2, sgdr_t_mul=2.0), "SGDR",  # 10 + 20 steps
+     lambda t: _sgdr(t, _LR, 10, 2.0)),
+    ("sgdr", dict(sgdr_cycles=3, sgdr_t_mul=1.0), "SGDR",  # 10 + 10 + 10
      lambda t: _sgdr(t, _LR, 10, 1.0)),
+    ("sgdr", dict(sgdr_cycles=3, sgdr_t_mul=2.0), "SGDR",  # round(30 / 7) = 4, then 8, 16
+     lambda t: _sgdr(t, _LR, 4, 2.0)),
     ("one_cycle", dict(one_cycle_pct_start=0.4), "OneCycle",
      lambda t: _one_cycle(t, _LR, 30, 0.4)),
 ]
@@ -370,3 +705,6 @@ def test_every_schedule_choice_follows_its_formula():
         want = np.array([formula(float(s)) for s in _STEPS])
         assert np.ptp(want) > 0.01 * _LR, what  # the formula varies over the steps checked
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9, err_msg=what)
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(schedule="step")
+    assert tuning.choose_schedule(hp, _LR, epochs=1, steps_per_epoch=3) == _LR  # no room for drops

@@ -80,8 +80,8 @@ def test_sequential_keys_leave_out_the_model_name():
 def test_csv_logger_gets_the_norms(tmp_path):
     x, y = _data()
     path = tmp_path / "log.csv"
-    _model().fit(x, y, epochs=2, verbose=0,
-                 callbacks=[WeightNormTracker(), keras.callbacks.CSVLogger(str(path))])
+    _model().fit(x, y, epochs=2, verbose=0, callbacks=[
+        WeightNormTracker(log_to="logs"), keras.callbacks.CSVLogger(str(path))])
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 2 and float(rows[1]["weight_norm/hidden/kernel"]) > 0
 
@@ -175,3 +175,77 @@ def test_every_norm_and_grouping_equals_numpy():
         for key, value in expected.items():
             np.testing.assert_allclose(h[key][-1], value, rtol=1e-6,
                                        err_msg=f"{key} (by={by!r}, include_biases={include_biases})")
+
+
+# ------------------------------------------------- issue 16, item 7: memory and range
+@pytest.mark.parametrize("scale", [1e20, 1e-25], ids=["huge", "tiny"])
+def test_weight_norms_exact_for_very_large_and_very_small_weights(scale):
+    """float32 weights of 1e20 gave inf (squares overflow); 1e-25 gave 0 (underflow)."""
+    from kerastools.monitoring import weight_norms
+
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(300, 7)) * scale, rng.normal(size=(5,)) * scale,
+              np.zeros((4, 4)), np.concatenate([[scale * 1e5], rng.normal(size=99) * scale])]
+    variables = [keras.Variable(v.astype("float32")) for v in values]
+    exact = [np.asarray(v, np.float64) for v in (np.asarray(w.numpy()) for w in variables)]
+    for chunk_size in (1 << 18, 64):  # whole variables, and 7-row chunks combined
+        got = weight_norms(variables, ("l2", "l1", "max"), chunk_size=chunk_size)
+        want = [[np.sqrt(np.sum(w**2)) for w in exact], [np.sum(np.abs(w)) for w in exact],
+                [np.max(np.abs(w)) for w in exact]]
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want, rtol=2e-6)
+
+
+def test_weight_norms_in_float64_for_float64_weights():
+    from kerastools.monitoring import weight_norms
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("JAX keeps float64 only with JAX_ENABLE_X64=1 (make test-jax sets it)")
+    w = np.array([1e200, 3e200, -2e-200])
+    got = weight_norms([keras.Variable(w, dtype="float64")], ("l2", "l1", "max"))
+    np.testing.assert_allclose(got[:, 0], [np.sqrt(10) * 1e200, 4e200, 3e200], rtol=1e-14)
+
+
+def test_weight_norm_tracker_holds_no_per_parameter_index():
+    """The tracker held one int32 per parameter (+187 MB for 49M parameters)."""
+    inputs = keras.Input(shape=(300,))
+    model = keras.Model(inputs, keras.layers.Dense(200)(inputs))
+    n_params = model.count_params()
+    tracker = WeightNormTracker(norms=("l2", "l1", "max"))
+    tracker.set_model(model)
+    tracker.on_train_begin()
+    for name, value in vars(tracker).items():
+        size = int(np.size(value)) if hasattr(value, "shape") else 0
+        assert size < n_params // 100, name
+
+
+def test_plot_weight_norms_takes_the_tracker_with_initial_norms():
+    from kerastools.plotting import plot_weight_norms
+
+    x, y = _data()
+    tracker = WeightNormTracker()
+    model = _model()
+    initial = np.sqrt(np.sum(np.asarray(model.get_layer("hidden").kernel.numpy(), np.float64) ** 2))
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[tracker])
+    assert tracker.epochs == [0, 1, 2, 3]
+    np.testing.assert_allclose(tracker.history["weight_norm/hidden/kernel"][0], initial, rtol=1e-6)
+    fig = plot_weight_norms(tracker)
+    line = fig.axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [0, 1, 2, 3]
+    np.testing.assert_allclose(line.get_ydata(), tracker.history["weight_norm/hidden/kernel"])
+    assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())
+
+
+def test_plot_weight_norms_stays_readable_for_60_layers():
+    from kerastools.plotting import plot_weight_norms
+
+    history = {f"weight_norm/dense_{i}/kernel": list(np.linspace(1, 2 + i / 10, 5))
+               for i in range(60)}
+    fig = plot_weight_norms(history)
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(axes) == 1 and len(axes[0].get_lines()) == 60  # one panel, not 60
+    assert axes[0].get_legend() is None  # a colour bar by depth instead of 60 entries
+    assert len(fig.axes) == 2

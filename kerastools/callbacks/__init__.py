@@ -10,12 +10,13 @@ __all__ = list(globals().get("__all__", [])) + [
 
 from kerastools.callbacks.lr_finder import LRFinder  # noqa: E402
 from kerastools.callbacks.lr_finder import LRFinderResult  # noqa: E402
+from kerastools.callbacks.lr_finder import LRSweep  # noqa: E402
 from kerastools.callbacks.lr_finder import find_learning_rate  # noqa: E402
 from kerastools.callbacks.lr_logger import LearningRateLogger  # noqa: E402
-from kerastools.schedules.momentum import MomentumScheduler  # noqa: E402
+from kerastools.callbacks.momentum_scheduler import MomentumScheduler  # noqa: E402
 
 __all__ = list(globals().get("__all__", [])) + [
-    "LRFinder", "LRFinderResult", "LearningRateLogger", "MomentumScheduler", "find_learning_rate",
+    "LRFinder", "LRFinderResult", "LRSweep", "LearningRateLogger", "MomentumScheduler", "find_learning_rate",
 ]
 
 from kerastools.callbacks.plateau import PlateauMonitor  # noqa: E402

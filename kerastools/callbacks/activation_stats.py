@@ -5,11 +5,21 @@ import numpy as np
 
 from kerastools._checks import check_non_negative
 from kerastools._checks import check_positive_int
-from kerastools.diagnostics.activations import activation_statistics
-from kerastools.diagnostics.activations import check_probe
-from kerastools.diagnostics.activations import probe_model
-from kerastools.diagnostics.gradients import gradient_norms
-from kerastools.diagnostics.gradients import resolve_loss
+from kerastools.callbacks.epoch_logs import check_log_to
+from kerastools.callbacks.epoch_logs import nan_values
+from kerastools.callbacks.epoch_logs import write_epoch_values
+from kerastools.callbacks.tensorboard_images import check_tensorboard_dir
+from kerastools.callbacks.tensorboard_images import histogram_values
+from kerastools.callbacks.tensorboard_images import write_summaries
+from kerastools.monitoring.activations import activation_statistics
+from kerastools.monitoring.activations import check_probe
+from kerastools.monitoring.activations import probe_model
+from kerastools.monitoring.gradients import loss_gradients
+from kerastools.monitoring.gradients import resolve_loss
+from kerastools.monitoring.weights import is_bias
+from kerastools.monitoring.weights import weight_key
+
+ACTIVATION_STATISTICS = ("mean", "std", "near_zero")
 
 
 def _probe_to_config(probe):
@@ -60,11 +70,18 @@ class ActivationStats(keras.callbacks.Callback):
     ``on_train_begin`` (epoch 0: the initialisation, where the course's
     deep-tanh experiment is read: ``W = 0.001 * rand`` makes the activations
     of deeper layers collapse to zero, Xavier keeps their spread), then
-    after every ``every``-th epoch. Records are in ``self.stats``
-    (``[{"epoch": e, "layers": {name: {...}}}]``); the scalars also go into
-    the logs as ``activation_mean/<layer>``, ``activation_std/<layer>`` and
-    ``activation_near_zero/<layer>`` (on the epochs that are measured).
-    Draw them with ``kerastools.plotting.plot_activation_stats``.
+    after every ``every``-th epoch (``epoch + 1`` a multiple of ``every``,
+    counted from the first epoch of the run, so a resumed fit keeps the
+    rhythm). Records are in ``self.stats``
+    (``[{"epoch": e, "layers": {name: {...}}}]``, the first record labelled
+    with the first epoch's index); ``plot_activation_stats(callback)`` draws
+    them. The scalars ``activation_mean/<layer>``, ``activation_std/<layer>``
+    and ``activation_near_zero/<layer>`` are written at every epoch end, NaN
+    on the epochs in between measurements, so ``History`` stays rectangular
+    and ``CSVLogger`` keeps every column: to ``History`` only
+    (``log_to="history"``, the default: the progress line stays short) or
+    into the epoch logs (``log_to="logs"``, for ``CSVLogger`` and
+    ``TensorBoard`` after this callback; see ``kerastools.callbacks.epoch_logs``).
 
     The probe model (inputs to the watched layers' outputs) is built once at
     ``on_train_begin``, where a probe of the wrong shape or an unknown layer
@@ -81,17 +98,23 @@ class ActivationStats(keras.callbacks.Callback):
         hist_range: ``[low, high]`` of the histograms. Defaults to `None`
             (``[-m, m]``, ``m`` the layer's largest ``|a|``).
         near_zero: the near-zero threshold. Defaults to `0.01`.
-        log_stats: write the scalars into the logs. Defaults to `True`.
+        log_stats: write the scalars at epoch end. Defaults to `True`.
+        log_to: ``"history"`` or ``"logs"`` (see above). Defaults to
+            `"history"`.
+        tensorboard_dir: also write each measurement's histograms to this
+            TensorBoard log directory (``activations/<layer>``, TensorFlow
+            backend only; elsewhere a ``ValueError`` saying what to use).
+            Defaults to `None`.
 
     Example:
 
     >>> stats = ActivationStats(x_train[:256], every=5)
     >>> # model.fit(x_train, y_train, epochs=20, callbacks=[stats])
-    >>> # plot_activation_stats(stats.stats[0]["layers"])   # at initialisation
+    >>> # plot_activation_stats(stats)   # the first and the last record
     """
 
     def __init__(self, probe, layers=None, every=1, bins=50, hist_range=None, near_zero=0.01,
-                 log_stats=True):
+                 log_stats=True, log_to="history", tensorboard_dir=None):
         super().__init__()
         self.probe = _check_array("probe", probe)
         self.layers = _check_layers(layers)
@@ -106,13 +129,32 @@ class ActivationStats(keras.callbacks.Callback):
         self.hist_range = hist_range
         self.near_zero = check_non_negative("near_zero", near_zero)
         self.log_stats = bool(log_stats)
+        self.log_to = check_log_to(log_to)
+        self.tensorboard_dir = check_tensorboard_dir("tensorboard_dir", tensorboard_dir)
         self.stats = []
         self._probe_model = None
+        self._keys = []
+        self._first_epoch = None
 
     def on_train_begin(self, logs=None):
         check_probe(self.model, self.probe)
         self._probe_model = probe_model(self.model, self.layers)
-        self.stats = [{"epoch": 0, "layers": self.measure()}]
+        layers = self.measure()
+        self._keys = [f"activation_{s}/{name}" for name in layers for s in ACTIVATION_STATISTICS]
+        self.stats = [{"epoch": 0, "layers": layers}]
+        self._first_epoch = None
+
+    def _write_tensorboard(self, record):
+        if self.tensorboard_dir is not None:
+            write_summaries(self.tensorboard_dir, record["epoch"], histograms={
+                f"activations/{name}": histogram_values(s) for name, s in record["layers"].items()})
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._first_epoch is None:
+            self._first_epoch = epoch
+            if self.stats:
+                self.stats[0]["epoch"] = epoch
+                self._write_tensorboard(self.stats[0])
 
     def measure(self):
         """The statistics now, ``{layer: {...}}``."""
@@ -123,15 +165,15 @@ class ActivationStats(keras.callbacks.Callback):
                                      _probe_model=self._probe_model)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
-        layers = self.measure()
-        self.stats.append({"epoch": epoch + 1, "layers": layers})
-        if self.log_stats and logs is not None:
-            for name, s in layers.items():
-                logs[f"activation_mean/{name}"] = s["mean"]
-                logs[f"activation_std/{name}"] = s["std"]
-                logs[f"activation_near_zero/{name}"] = s["near_zero"]
+        values = nan_values(self._keys)
+        if (epoch + 1 - (self._first_epoch or 0)) % self.every == 0:
+            layers = self.measure()
+            self.stats.append({"epoch": epoch + 1, "layers": layers})
+            self._write_tensorboard(self.stats[-1])
+            values.update({f"activation_{s}/{name}": float(layer[s])
+                           for name, layer in layers.items() for s in ACTIVATION_STATISTICS})
+        if self.log_stats:
+            write_epoch_values(self.model, logs, values, self.log_to)
 
     def get_config(self):
         return {
@@ -142,6 +184,8 @@ class ActivationStats(keras.callbacks.Callback):
             "hist_range": self.hist_range,
             "near_zero": self.near_zero,
             "log_stats": self.log_stats,
+            "log_to": self.log_to,
+            "tensorboard_dir": self.tensorboard_dir,
         }
 
     @classmethod
@@ -158,12 +202,15 @@ class GradientStats(keras.callbacks.Callback):
     The vanishing-gradient picture: ``||dL/dW||_2`` for every weight of every
     layer, on the same ``(probe_x, probe_y)`` batch, in inference mode, of
     the data loss (the model's compiled loss, or ``loss``; regularisation
-    penalties left out). Recorded at ``on_train_begin`` (epoch 0) and after
-    every ``every``-th epoch, in ``self.stats``
-    (``[{"epoch": e, "norms": {"layer/weight": norm}}]``) and in the logs as
-    ``grad_norm/<layer>/<weight>``. Uses the backend's autodiff (TensorFlow
-    or JAX; see ``kerastools.diagnostics.gradients``). The probe is stored in
-    ``get_config`` like ``ActivationStats``' probe.
+    penalties left out). Recorded at ``on_train_begin`` (the first epoch's
+    index) and after every ``every``-th epoch, in ``self.stats``
+    (``[{"epoch": e, "norms": {"layer/weight": norm}}]``;
+    ``plot_gradient_norms(callback)`` draws them), and written at every epoch
+    end as ``grad_norm/<layer>/<weight>``, NaN between measurements, to
+    ``History`` (``log_to="history"``) or the epoch logs (``log_to="logs"``)
+    as ``ActivationStats`` does. Uses the backend's autodiff (TensorFlow,
+    JAX or PyTorch; see ``kerastools.monitoring.gradients``). The probe is
+    stored in ``get_config`` like ``ActivationStats``' probe.
 
     Args:
         probe_x: an input batch.
@@ -172,15 +219,20 @@ class GradientStats(keras.callbacks.Callback):
         loss: a Keras loss (name or object). Defaults to `None` (the
             model's compiled loss).
         include_biases: also the biases' gradients. Defaults to `True`.
+        log_to: ``"history"`` or ``"logs"``. Defaults to `"history"`.
+        tensorboard_dir: also write each measurement's gradient histograms
+            to this TensorBoard log directory (``gradients/<layer>/<weight>``,
+            TensorFlow backend only). Defaults to `None`.
 
     Example:
 
     >>> grads = GradientStats(x_train[:256], y_train[:256])
     >>> # model.fit(x_train, y_train, epochs=5, callbacks=[grads])
-    >>> # plot_gradient_norms(grads.stats[0]["norms"])
+    >>> # plot_gradient_norms(grads)   # the first and the last record
     """
 
-    def __init__(self, probe_x, probe_y, every=1, loss=None, include_biases=True):
+    def __init__(self, probe_x, probe_y, every=1, loss=None, include_biases=True,
+                 log_to="history", tensorboard_dir=None):
         super().__init__()
         self.probe_x = _check_array("probe_x", probe_x)
         self.probe_y = _check_array("probe_y", probe_y)
@@ -195,24 +247,50 @@ class GradientStats(keras.callbacks.Callback):
             raise ValueError(f"Argument `loss` must be a loss name or None. Received: loss={loss!r}")
         self.loss = loss
         self.include_biases = bool(include_biases)
+        self.log_to = check_log_to(log_to)
+        self.tensorboard_dir = check_tensorboard_dir("tensorboard_dir", tensorboard_dir)
         self.stats = []
+        self._keys = []
+        self._first_epoch = None
+        self._gradients = {}
 
     def measure(self):
-        return gradient_norms(self.model, self.probe_x, self.probe_y, loss=self.loss,
-                              include_biases=self.include_biases)
+        """``{"layer/weight": ||dL/dW||_2}`` now (the gradients kept for TensorBoard)."""
+        _, pairs = loss_gradients(self.model, self.probe_x, self.probe_y, self.loss)
+        pairs = [(weight_key(v, self.model), g) for v, g in pairs
+                 if self.include_biases or not is_bias(v)]
+        self._gradients = dict(pairs) if self.tensorboard_dir is not None else {}
+        return {k: float(np.sqrt(np.sum(np.asarray(g, np.float64) ** 2))) for k, g in pairs}
+
+    def _write_tensorboard(self, epoch):
+        if self.tensorboard_dir is not None and self._gradients:
+            write_summaries(self.tensorboard_dir, epoch, histograms={
+                f"gradients/{k}": g for k, g in self._gradients.items()})
+            self._gradients = {}
 
     def on_train_begin(self, logs=None):
         check_probe(self.model, self.probe_x, name="probe_x")
         resolve_loss(self.model, self.loss)
+        self._keys = [f"grad_norm/{weight_key(v, self.model)}" for v in self.model.trainable_weights
+                      if self.include_biases or not is_bias(v)]
         self.stats = [{"epoch": 0, "norms": self.measure()}]
+        self._first_epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._first_epoch is None:
+            self._first_epoch = epoch
+            if self.stats:
+                self.stats[0]["epoch"] = epoch
+                self._write_tensorboard(epoch)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
-        norms = self.measure()
-        self.stats.append({"epoch": epoch + 1, "norms": norms})
-        if logs is not None:
-            logs.update({f"grad_norm/{k}": v for k, v in norms.items()})
+        values = nan_values(self._keys)
+        if (epoch + 1 - (self._first_epoch or 0)) % self.every == 0:
+            norms = self.measure()
+            self.stats.append({"epoch": epoch + 1, "norms": norms})
+            self._write_tensorboard(epoch + 1)
+            values.update({f"grad_norm/{k}": float(v) for k, v in norms.items()})
+        write_epoch_values(self.model, logs, values, self.log_to)
 
     def get_config(self):
         return {
@@ -221,6 +299,8 @@ class GradientStats(keras.callbacks.Callback):
             "every": self.every,
             "loss": self.loss,
             "include_biases": self.include_biases,
+            "log_to": self.log_to,
+            "tensorboard_dir": self.tensorboard_dir,
         }
 
     @classmethod

@@ -1,141 +1,35 @@
-"""Learning curves drawn while a model trains: a PNG file, live in Jupyter."""
+"""Learning curves drawn while a model trains: a PNG file, live in a notebook."""
 
 import os
-import pickle
-import struct
-import subprocess
-import sys
-import tempfile
-import threading
-import warnings
+import time
 
 import keras
 import numpy as np
 
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
-from kerastools.diagnostics.losses import per_batch_losses
+from kerastools._io import check_writable_file
+from kerastools._io import write_bytes_atomic
+from kerastools.callbacks.tensorboard_images import check_tensorboard_dir
+from kerastools.callbacks.tensorboard_images import write_summaries
 from kerastools.filters import ARMAFilter
-
-# The drawing code, by file path for the render worker, which loads it without Keras.
-_CURVES_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            "plotting", "curves.py")
-
-
-def _curves():
-    """``kerastools.plotting.curves``, imported on first use: matplotlib is not imported
-    by ``import kerastools``, only when a figure is drawn."""
-    from kerastools.plotting import curves
-
-    return curves
+from kerastools.monitoring.losses import per_batch_losses
+from kerastools.monitoring.summary import base_metrics
+from kerastools.monitoring.summary import metric_summary
 
 FORMATS = ("png", "svg", "pdf")
 MAX_BATCH_POINTS = 2000
-_WORKER_CODE = (
-    "import importlib.util, sys\n"
-    "spec = importlib.util.spec_from_file_location('_kerastools_curves_worker', sys.argv[1])\n"
-    "module = importlib.util.module_from_spec(spec)\n"
-    "spec.loader.exec_module(module)\n"
-    "module._worker_main(sys.stdin.buffer, sys.stdout.buffer)\n"
-)
+FIRST_FIGURE_COST = 1.0  # seconds: matplotlib's import and first figure, before one is timed
 
 
 def in_jupyter():
-    """True inside a Jupyter (IPython kernel) session."""
+    """True inside a Jupyter or VS Code notebook (an IPython kernel)."""
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-
-
-class _RenderWorker:
-    """A background process that draws and writes the figures.
-
-    Matplotlib spends most of a figure's time in Python; in a separate
-    process it does not hold the training thread's interpreter. The worker
-    loads ``kerastools/plotting/curves.py`` by file path (matplotlib and
-    NumPy only, no Keras). Only the newest pending job is kept: if a figure
-    is still being drawn when the next epoch ends, the older job is dropped.
-    """
-
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_CODE, _CURVES_FILE],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        )
-        self._cond = threading.Condition()
-        self._pending = None
-        self._busy = False
-        self._closing = False
-        self.errors = []
-        self.broken = False
-        self.written = 0
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name="kerastools-learning-curves")
-        self._thread.start()
-
-    def submit(self, job):
-        with self._cond:
-            self._pending = job
-            self._cond.notify_all()
-
-    def _loop(self):
-        while True:
-            with self._cond:
-                while self._pending is None and not self._closing:
-                    self._cond.wait()
-                if self._pending is None:
-                    return
-                job, self._pending, self._busy = self._pending, None, True
-            try:
-                data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-                self.proc.stdin.write(struct.pack("<Q", len(data)) + data)
-                self.proc.stdin.flush()
-                reply = self.proc.stdout.readline().decode(errors="replace").strip()
-                if not reply:
-                    raise BrokenPipeError("the render worker exited")
-            except (OSError, ValueError) as exc:
-                with self._cond:
-                    self.broken = True
-                    self.errors.append(f"render worker failed: {exc!r}")
-                    self._busy = False
-                    self._pending = None
-                    self._cond.notify_all()
-                return
-            with self._cond:
-                if reply.startswith("ok "):
-                    self.written += 1
-                else:
-                    self.errors.append(reply[len("error "):])
-                self._busy = False
-                self._cond.notify_all()
-
-    def wait(self, timeout=120.0):
-        """Waits until every submitted job is written; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: (self._pending is None and not self._busy) or self.broken, timeout)
-
-    def close(self, timeout=30.0):
-        self.wait(timeout)
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -153,25 +47,29 @@ class LearningCurves(keras.callbacks.Callback):
         shown[n] = s[n] / (1 - p^(n+1))
 
     so the first batches are not pulled towards zero. The per-batch losses
-    are recovered from Keras' running epoch means (see ``per_batch_losses``);
-    the work per batch is one list append, the smoothing is done once per
-    epoch on that epoch's losses.
+    are recovered from Keras' running epoch means (see
+    ``kerastools.monitoring.per_batch_losses``); the work per batch is one
+    list append, the smoothing is done once per epoch.
 
-    The figure is written to ``path`` at every epoch end and at the end of
-    training (the directory is created; the file is replaced atomically, so a
-    reader never sees half a PNG). Inside Jupyter (an IPython kernel) the
-    figure is also shown and updated in place. Elsewhere nothing is shown,
-    and by default a background process draws and writes the figure so that
-    training does not wait for matplotlib; ``on_train_end`` waits for the
-    last figure. One ``matplotlib.figure.Figure`` (no pyplot) is kept for
-    the run and updated in place each epoch (``CurvesFigure``), then closed
-    at the end of training, so memory does not grow.
+    One figure (``kerastools.plotting.curves.CurvesFigure``, the class that
+    ``plot_learning_curves`` draws with) is kept for the run and updated in
+    place, on the training thread: no process, thread or open file is left
+    behind, however the fit ends. At an epoch end the figure is written to
+    ``path`` (PNG, SVG or PDF; the directory is created, the file replaced
+    atomically) and, in a notebook (Jupyter, VS Code: an IPython kernel),
+    shown and updated in place through one display handle. Drawing costs
+    about 0.1-0.3 s, so the figure is refreshed at an epoch end only while
+    the time spent drawing stays within ``max_overhead`` of the time trained
+    so far (the first figure once its estimated cost, 1 s with matplotlib's
+    import, fits); the last state is always drawn at the end of training.
+    ``summary()`` gives the text summary (current, min, max of each metric).
 
     Bad arguments (an unknown metric, a path that cannot be written) raise
     ``ValueError`` at ``on_train_begin``.
 
     Args:
-        path: the figure file (``.png``, ``.svg`` or ``.pdf``). Defaults to
+        path: the figure file (``.png``, ``.svg`` or ``.pdf``), or ``None``
+            for no file (a notebook display only). Defaults to
             `"learning_curves.png"`.
         metrics: names of the metrics to draw (without ``val_``). Defaults to
             `None` (every metric logged with a training curve: ``loss``,
@@ -179,7 +77,7 @@ class LearningCurves(keras.callbacks.Callback):
             out).
         dpi: resolution of the raster file. Defaults to `100`.
         live: show and update the figure in the notebook. Defaults to `None`
-            (inside Jupyter only).
+            (inside a notebook only).
         smoothing: the EMA decay ``p`` in ``[0, 1)`` of the per-batch loss
             curve (``0``: raw losses); ``None`` draws no per-batch curve and
             records nothing per batch. Defaults to `0.98`.
@@ -187,13 +85,19 @@ class LearningCurves(keras.callbacks.Callback):
             `False`.
         mark_best: mark the best epoch. Defaults to `True`.
         title: figure title. Defaults to `None`.
-        background: draw in a background process. Defaults to `None`
-            (yes unless ``live``).
+        max_overhead: the largest fraction of the training time spent
+            drawing, in ``(0, 1]``; ``None`` draws at every epoch end.
+            Defaults to `0.02`.
+        tensorboard_dir: also write each figure drawn as an image
+            (``learning_curves``, step = the epoch) to this TensorBoard log
+            directory (TensorFlow backend only; elsewhere a ``ValueError``
+            saying what to use). Defaults to `None`.
 
     Example:
 
     >>> curves = LearningCurves("runs/curves.png", metrics=["loss", "accuracy"])
     >>> # model.fit(x, y, validation_split=0.1, epochs=40, callbacks=[curves])
+    >>> # print(curves.summary())
     """
 
     # on_train_batch_end only appends (batch, loss) pairs; they are sorted by
@@ -202,17 +106,18 @@ class LearningCurves(keras.callbacks.Callback):
 
     def __init__(self, path="learning_curves.png", metrics=None, dpi=100, live=None,
                  smoothing=0.98, log_scale=False, mark_best=True, title=None,
-                 background=None):
+                 max_overhead=0.02, tensorboard_dir=None):
         super().__init__()
-        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-            raise ValueError(f"Argument `path` must be a file path. Received: path={path!r}")
-        path = os.fspath(path)
-        ext = os.path.splitext(path)[1].lstrip(".").lower()
-        if ext not in FORMATS:
-            raise ValueError(
-                f"Argument `path` must end in one of {['.' + f for f in FORMATS]}. "
-                f"Received: path={path!r}"
-            )
+        if path is not None:
+            if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+                raise ValueError(f"Argument `path` must be a file path or None. Received: path={path!r}")
+            path = os.fspath(path)
+            ext = os.path.splitext(path)[1].lstrip(".").lower()
+            if ext not in FORMATS:
+                raise ValueError(
+                    f"Argument `path` must end in one of {['.' + f for f in FORMATS]}. "
+                    f"Received: path={path!r}"
+                )
         self.path = path
         if metrics is not None:
             if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics) \
@@ -224,12 +129,9 @@ class LearningCurves(keras.callbacks.Callback):
             metrics = list(metrics)
         self.metrics = metrics
         self.dpi = check_positive_int("dpi", dpi)
-        for name, value in (("live", live), ("background", background)):
-            if value is not None and not isinstance(value, bool):
-                raise ValueError(
-                    f"Argument `{name}` must be True, False or None. Received: {name}={value!r}")
+        if live is not None and not isinstance(live, bool):
+            raise ValueError(f"Argument `live` must be True, False or None. Received: live={live!r}")
         self.live = live
-        self.background = background
         if smoothing is not None:
             smoothing = check_in_range("smoothing", smoothing, 0.0, 1.0)
         self.smoothing = smoothing
@@ -238,16 +140,26 @@ class LearningCurves(keras.callbacks.Callback):
         if title is not None and not isinstance(title, str):
             raise ValueError(f"Argument `title` must be a string or None. Received: title={title!r}")
         self.title = title
+        if max_overhead is not None:
+            max_overhead = check_in_range("max_overhead", max_overhead, 0.0, 1.0,
+                                          low_closed=False, high_closed=True)
+        self.max_overhead = max_overhead
+        self.tensorboard_dir = check_tensorboard_dir("tensorboard_dir", tensorboard_dir)
         self.history = {}
         self.epochs = []
         self.batch_x = np.zeros(0)
         self.batch_loss = np.zeros(0)
         self.batch_smoothed = np.zeros(0)
+        self.figures_drawn = 0
+        self.drawing_seconds = 0.0
         self._batch = []
-        self._worker = None
         self._handle = None
         self._figure, self._figure_key = None, None
-        self._epochs_seen = 0
+
+    @property
+    def batch_label(self):
+        """The legend entry of the per-batch curve."""
+        return f"loss per batch (EMA {self.smoothing:g})" if self.smoothing else "loss per batch"
 
     # ------------------------------------------------------------------ checks
     def _known_metric_names(self):
@@ -291,39 +203,11 @@ class LearningCurves(keras.callbacks.Callback):
                     f"(it logs {known}). Received: metrics={self.metrics!r}"
                 )
 
-    def _check_path(self):
-        directory = os.path.dirname(os.path.abspath(self.path))
-        try:
-            os.makedirs(directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-            os.close(fd)
-            os.remove(tmp)
-        except OSError as exc:
-            raise ValueError(
-                f"Argument `path` must be a writable file path; {directory!r} cannot be "
-                f"written ({exc.strerror or exc}). Received: path={self.path!r}"
-            ) from None
-        if os.path.isdir(self.path):
-            raise ValueError(
-                f"Argument `path` must be a file path, not a directory. Received: path={self.path!r}"
-            )
-
     # --------------------------------------------------------------- training
     def on_train_begin(self, logs=None):
-        self._check_path()
+        if self.path is not None:
+            check_writable_file("path", self.path)
         self._check_metrics()
-        self.history = {}
-        self.epochs = []
-        self.batch_x = np.zeros(0)
-        self.batch_loss = np.zeros(0)
-        self.batch_smoothed = np.zeros(0)
-        self._batch = []
-        self._epochs_seen = 0
-        self._raw_state = 0.0
-        self._n_batches = 0
-        self._filter = None
-        if self.smoothing is not None:
-            self._filter = ARMAFilter.ema(self.smoothing, transient_compensation=False)
         self._live = in_jupyter() if self.live is None else self.live
         if self._live:
             try:
@@ -332,14 +216,22 @@ class LearningCurves(keras.callbacks.Callback):
                 raise ValueError(
                     "Argument `live` needs IPython (pip install ipython). Received: live=True"
                 ) from None
-        use_background = (not self._live) if self.background is None else self.background
-        if use_background and self._worker is None:
-            try:
-                self._worker = _RenderWorker()
-            except OSError as exc:
-                warnings.warn(f"LearningCurves: no background process ({exc}); drawing inline.",
-                              stacklevel=2)
-                self._worker = None
+        self.history = {}
+        self.epochs = []
+        self.batch_x = np.zeros(0)
+        self.batch_loss = np.zeros(0)
+        self.batch_smoothed = np.zeros(0)
+        self.figures_drawn = 0
+        self.drawing_seconds = 0.0
+        self._batch = []
+        self._raw_state = 0.0
+        self._n_batches = 0
+        self._filter = None
+        if self.smoothing is not None:
+            self._filter = ARMAFilter.ema(self.smoothing, transient_compensation=False)
+        self._started = time.perf_counter()
+        self._last_cost = FIRST_FIGURE_COST
+        self._stale = False
 
     def on_train_batch_end(self, batch, logs=None):
         if logs is not None and self._filter is not None and "loss" in logs:
@@ -375,65 +267,45 @@ class LearningCurves(keras.callbacks.Callback):
                         f"({sorted(self.history)}). Received: metrics={self.metrics!r}"
                     )
             return list(self.metrics)
-        return _curves().base_metrics(self.history)
+        return base_metrics(self.history)
 
-    def _job(self, path):
-        names = self._names()
-        logs = {}
-        for name in names:
-            logs[name] = list(self.history.get(name, []))
-            if "val_" + name in self.history:
-                logs["val_" + name] = list(self.history["val_" + name])
-        batch = None
-        if self._filter is not None and len(self.batch_x):
-            stride = max(1, int(np.ceil(len(self.batch_x) / MAX_BATCH_POINTS)))
-            idx = np.arange(len(self.batch_x) - 1, -1, -stride)[::-1]
-            batch = (self.batch_x[idx].tolist(), self.batch_smoothed[idx].tolist())
-        label = f"loss per batch (EMA {self.smoothing:g})" if self.smoothing else "loss per batch"
-        return {"logs": logs, "metrics": names, "log_scale": self.log_scale,
-                "mark_best": self.mark_best, "title": self.title, "batch_loss": batch,
-                "batch_label": label, "dpi": self.dpi, "path": path,
-                "epochs": list(self.epochs)}
-
-    def _raise_worker_errors(self):
-        if self._worker is not None and self._worker.errors:
-            errors, self._worker.errors = list(self._worker.errors), []
-            if self._worker.broken:
-                warnings.warn(f"LearningCurves: {errors[-1]}; drawing inline from now on.",
-                              stacklevel=2)
-                self._worker.close(timeout=5)
-                self._worker = None
-                return
-            raise RuntimeError(f"LearningCurves could not write {self.path!r}: {errors[-1]}")
+    def _batch_curve(self):
+        if self._filter is None or not len(self.batch_x):
+            return None
+        stride = max(1, int(np.ceil(len(self.batch_x) / MAX_BATCH_POINTS)))
+        idx = np.arange(len(self.batch_x) - 1, -1, -stride)[::-1]
+        return self.batch_x[idx], self.batch_smoothed[idx]
 
     def _draw(self):
-        if not self.history:
-            return
-        self._raise_worker_errors()
-        if self._worker is not None and not self._live:
-            self._worker.submit(self._job(self.path))
-            return
-        job = self._job(self.path)
-        figure = self._inline_figure(job)
-        figure.update(job)
-        if self._live:
-            png = figure.png_bytes(self.dpi)
-            if self.path.lower().endswith(".png"):
-                _curves().write_bytes_atomic(self.path, png)
-            else:
-                figure.save(self.path, dpi=self.dpi)
-            self._show(png)
-        else:
-            figure.save(self.path, dpi=self.dpi)
+        """Updates the run's one figure and writes/shows it."""
+        start = time.perf_counter()
+        from kerastools.plotting.curves import CurvesFigure
 
-    def _inline_figure(self, job):
-        """One figure for the whole run, updated in place (closed at train end)."""
-        key = (tuple(job["metrics"]), job["title"], job["batch_label"])
+        names = self._names()
+        key = (tuple(names), self.title, self.batch_label)
         if self._figure is None or self._figure_key != key:
             self._close_figure()
-            self._figure = _curves().CurvesFigure(job["metrics"], job["title"], job["batch_label"])
-            self._figure_key = key
-        return self._figure
+            self._figure, self._figure_key = CurvesFigure(names, self.title, self.batch_label), key
+        self._figure.update(self.history, epochs=self.epochs, batch_loss=self._batch_curve(),
+                            log_scale=self.log_scale, mark_best=self.mark_best)
+        png = None
+        if self.path is not None:
+            if self.path.lower().endswith(".png"):
+                png = self._figure.png_bytes(self.dpi)
+                write_bytes_atomic(self.path, png)
+            else:
+                self._figure.save(self.path, dpi=self.dpi)
+        if self._live or self.tensorboard_dir is not None:
+            png = png if png is not None else self._figure.png_bytes(self.dpi)
+        if self._live:
+            self._show(png)
+        if self.tensorboard_dir is not None:
+            write_summaries(self.tensorboard_dir, self.epochs[-1] if self.epochs else 0,
+                            images={"learning_curves": png})
+        self._stale = False
+        self.figures_drawn += 1
+        self._last_cost = time.perf_counter() - start
+        self.drawing_seconds += self._last_cost
 
     def _close_figure(self):
         if self._figure is not None:
@@ -449,42 +321,47 @@ class LearningCurves(keras.callbacks.Callback):
         else:
             self._handle.update(image)
 
+    def _within_budget(self):
+        if self.max_overhead is None:
+            return True
+        elapsed = time.perf_counter() - self._started
+        return self.drawing_seconds + self._last_cost <= self.max_overhead * elapsed
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        n = len(self.epochs)
         for key, value in logs.items():
             try:
                 value = float(value)
             except (TypeError, ValueError):
                 continue
             values = self.history.setdefault(key, [])
-            # a key that appears late is padded so every list is indexed by epoch
-            values.extend([float("nan")] * (self._epochs_seen - len(values)))
+            values.extend([float("nan")] * (n - len(values)))  # a key that appears late
             values.append(value)
-        self._epochs_seen += 1
         for values in self.history.values():  # keys missing this epoch (validation_freq)
-            values.extend([float("nan")] * (self._epochs_seen - len(values)))
+            values.extend([float("nan")] * (n + 1 - len(values)))
         self.epochs.append(epoch + 1)
         if self._filter is not None:
             self._smooth_epoch(epoch)
-        self._draw()
+        self._stale = True
+        if self.history and self._within_budget():
+            self._draw()
 
     def on_train_end(self, logs=None):
         try:
             if self._filter is not None and self._batch:
                 # a stopped, partial epoch
                 self._smooth_epoch(self.epochs[-1] if self.epochs else 0)
-            self._draw()
-            if self._worker is not None:
-                self._worker.wait()
-                broken = self._worker.broken
-                self._raise_worker_errors()
-                if broken and self.history:  # the last figure was lost with the worker
-                    self._draw()
+                self._stale = True
+            if self.history and self._stale:
+                self._draw()
         finally:
             self._close_figure()
-            if self._worker is not None:
-                self._worker.close()
-                self._worker = None
+
+    def summary(self, metrics=None):
+        """The text summary of the run so far: current, min and max of each metric
+        (``kerastools.monitoring.metric_summary``)."""
+        return metric_summary(self.history, self.metrics if metrics is None else metrics)
 
     def get_config(self):
         return {
@@ -496,10 +373,12 @@ class LearningCurves(keras.callbacks.Callback):
             "log_scale": self.log_scale,
             "mark_best": self.mark_best,
             "title": self.title,
-            "background": self.background,
+            "max_overhead": self.max_overhead,
+            "tensorboard_dir": self.tensorboard_dir,
         }
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        config.pop("background", None)  # configs of versions with a render process
         return cls(**config)
-

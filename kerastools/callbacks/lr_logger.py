@@ -3,12 +3,30 @@
 import keras
 import numpy as np
 
-from kerastools.schedules.momentum import momentum_attribute
+from kerastools.callbacks.epoch_logs import check_log_to
+from kerastools.callbacks.epoch_logs import write_epoch_values
+from kerastools.callbacks.momentum_scheduler import momentum_at  # noqa: F401 (public here too)
 
 
 def _optimizer(model):
     opt = model.optimizer
     return getattr(opt, "inner_optimizer", opt)
+
+
+def learning_rate_schedule_of(optimizer):
+    """A copy of ``optimizer``'s learning-rate schedule, or None for a float or variable rate.
+
+    Read through the optimizer's public ``get_config()`` (which serializes the
+    schedule with its current state, e.g. a plateau scale), never through a
+    private attribute.
+    """
+    config = optimizer.get_config().get("learning_rate")
+    if not isinstance(config, dict):
+        return None
+    schedule = keras.saving.deserialize_keras_object(config)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return schedule
+    return None
 
 
 def learning_rate_at(optimizer, step):
@@ -17,30 +35,10 @@ def learning_rate_at(optimizer, step):
     A schedule is evaluated at ``step``; a variable or constant learning rate
     (e.g. set by ``ReduceLROnPlateau``) is read as it is now.
     """
-    schedule = getattr(optimizer, "_learning_rate", None)
-    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+    schedule = learning_rate_schedule_of(optimizer)
+    if schedule is not None:
         return float(keras.ops.convert_to_numpy(schedule(step)))
-    if schedule is not None and callable(schedule) and not isinstance(schedule, keras.Variable):
-        return float(keras.ops.convert_to_numpy(schedule()))
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-
-
-def momentum_at(optimizer, step):
-    """``(name, value)`` of a momentum/``beta_1`` that varies, or ``(None, None)``.
-
-    Covers a ``FilterOptimizer`` whose ``gradient_pole`` is a schedule and a
-    Keras ``SGD``/``Adam`` driven by ``MomentumScheduler`` (a variable).
-    """
-    pole = getattr(optimizer, "gradient_pole", None)
-    if pole is not None and callable(pole):
-        name = "beta_1" if getattr(optimizer, "normalization_filter", None) is not None else "momentum"
-        return name, float(keras.ops.convert_to_numpy(pole(step)))
-    name = momentum_attribute(optimizer)
-    if name is not None:
-        value = getattr(optimizer, name)
-        if isinstance(value, keras.Variable):
-            return name, float(keras.ops.convert_to_numpy(value))
-    return None, None
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -61,7 +59,11 @@ class LearningRateLogger(keras.callbacks.Callback):
     ``MomentumScheduler``).
 
     Place it before ``CSVLogger``/``TensorBoard`` in ``callbacks`` (Keras
-    calls callbacks in order and appends ``History`` last). It does no work per
+    calls callbacks in order and appends ``History`` last). The keys are
+    fixed at the first epoch end of each fit and written at every epoch end
+    (NaN for a momentum that stops being readable), so ``History`` stays
+    rectangular; ``log_to="history"`` keeps them off the progress line (see
+    ``kerastools.callbacks.epoch_logs``). It does no work per
     batch unless ``per_batch=True``, which also records every step's rate in
     ``batch_learning_rates`` (and ``batch_momenta``) and puts it in the batch
     logs.
@@ -71,6 +73,9 @@ class LearningRateLogger(keras.callbacks.Callback):
         log_momentum: log a varying momentum/``beta_1``. Defaults to `True`.
         key: the logs key. Defaults to `"learning_rate"`.
         at: ``"last"`` or ``"next"`` (see above). Defaults to `"last"`.
+        log_to: ``"logs"`` (the epoch logs: progress line, ``History``,
+            ``CSVLogger``, ``TensorBoard``) or ``"history"`` (``History``
+            only). Defaults to `"logs"`.
 
     Example:
 
@@ -81,7 +86,8 @@ class LearningRateLogger(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, per_batch=False, log_momentum=True, key="learning_rate", at="last"):
+    def __init__(self, per_batch=False, log_momentum=True, key="learning_rate", at="last",
+                 log_to="logs"):
         super().__init__()
         if at not in ("last", "next"):
             raise ValueError(f"Argument `at` must be one of ['last', 'next']. Received: at={at!r}")
@@ -91,6 +97,8 @@ class LearningRateLogger(keras.callbacks.Callback):
         self.log_momentum = bool(log_momentum)
         self.key = key
         self.at = at
+        self.log_to = check_log_to(log_to)
+        self._epoch_keys = None
         self.batch_learning_rates = []
         self.batch_momenta = []
         if self.per_batch:
@@ -118,27 +126,27 @@ class LearningRateLogger(keras.callbacks.Callback):
         return momentum
 
     def on_train_begin(self, logs=None):
+        self._epoch_keys = None
         self._epoch_start = None
         self.batch_learning_rates = []
         self.batch_momenta = []
 
     def _batch_learning_rate(self, opt, step):
         """A schedule's rate from a vectorised table of 256 steps (one call per 256 batches)."""
-        schedule = getattr(opt, "_learning_rate", None)
-        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-            return None
         start = getattr(self, "_table_start", None)
-        if getattr(self, "_table_schedule", None) is not schedule or start is None or not (
-            start <= step < start + 256
-        ):
+        if start is None or not start <= step < start + 256:
+            schedule = learning_rate_schedule_of(opt)
+            if schedule is None:
+                return None
             try:
                 steps = np.arange(step, step + 256, dtype="float32")
                 table = np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype="float64")
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, RuntimeError):
+                # e.g. PiecewiseConstantDecay on PyTorch does not broadcast over steps
                 return None
             if table.shape != steps.shape:
                 return None
-            self._table, self._table_start, self._table_schedule = table, step, schedule
+            self._table, self._table_start = table, step
         return float(self._table[step - self._table_start])
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -146,6 +154,7 @@ class LearningRateLogger(keras.callbacks.Callback):
             # One read of `iterations` per epoch; batch b used step start + b.
             opt = _optimizer(self.model)
             self._epoch_start = int(keras.ops.convert_to_numpy(opt.iterations))
+            self._table_start = None  # a schedule may change between epochs (a plateau scale)
 
     def _log_batch(self, batch, logs=None):
         logs = logs if logs is not None else {}
@@ -162,12 +171,16 @@ class LearningRateLogger(keras.callbacks.Callback):
             self.batch_momenta.append(momentum)
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            self._write(logs)
+        values = {}
+        self._write(values)
+        if self._epoch_keys is None:
+            self._epoch_keys = list(values)
+        values = {k: values.get(k, float("nan")) for k in self._epoch_keys}
+        write_epoch_values(self.model, logs, values, self.log_to)
 
     def get_config(self):
         return {"per_batch": self.per_batch, "log_momentum": self.log_momentum,
-                "key": self.key, "at": self.at}
+                "key": self.key, "at": self.at, "log_to": self.log_to}
 
     @classmethod
     def from_config(cls, config):

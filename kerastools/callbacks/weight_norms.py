@@ -1,28 +1,26 @@
-"""Per-epoch weight norms written into the training logs."""
+"""Per-epoch weight norms, the initial ones included."""
 
 import keras
-import numpy as np
 
 from kerastools._checks import check_choice
-from kerastools.diagnostics.weights import GROUPINGS
-from kerastools.diagnostics.weights import NORMS
-from kerastools.diagnostics.weights import is_bias
-from kerastools.diagnostics.weights import norm_prefix
-from kerastools.diagnostics.weights import segment_ids
-from kerastools.diagnostics.weights import weight_key
-from kerastools.diagnostics.weights import weight_norms
+from kerastools.callbacks.epoch_logs import check_log_to
+from kerastools.callbacks.epoch_logs import write_epoch_values
+from kerastools.monitoring.weights import GROUPINGS
+from kerastools.monitoring.weights import NORMS
+from kerastools.monitoring.weights import combine_norms
+from kerastools.monitoring.weights import is_bias
+from kerastools.monitoring.weights import norm_key
+from kerastools.monitoring.weights import weight_key
+from kerastools.monitoring.weights import weight_norms
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
 class WeightNormTracker(keras.callbacks.Callback):
-    """Writes the norms of the model's weights into the logs at every epoch end.
+    """Records the norms of the model's weights at the start and at every epoch end.
 
     The course's "weight evolution" figure: the L2 norm of the weights per
     epoch, which keeps growing when a network over-fits and stays bounded
-    with L2 regularisation (``C = C_0 + lambda * ||w||_2^2``). The values go
-    into the epoch ``logs`` dict, so ``History``, ``CSVLogger`` and
-    ``TensorBoard`` record them; put this callback before those in the
-    ``callbacks`` list (``History`` is always last).
+    with L2 regularisation (``C = C_0 + lambda * ||w||_2^2``).
 
     Keys (``<layer>/<weight>`` is the variable's path without the model name):
 
@@ -32,9 +30,20 @@ class WeightNormTracker(keras.callbacks.Callback):
     - ``by="model"``: one value per norm over all tracked weights together,
       ``weight_norm/model``, ``weight_norm_l1/model``, ``weight_norm_max/model``.
 
-    All norms of an epoch are one batched ``keras.ops`` computation on the
-    device (the weights flattened into one vector, reduced per weight with
-    segment sums and a segment max), copied to the host in one transfer.
+    Every key at every epoch end. ``log_to="history"`` (the default) appends
+    them to the ``History`` that ``fit`` returns and keeps them off the
+    progress line; ``log_to="logs"`` puts them into the epoch logs, for
+    ``CSVLogger`` and ``TensorBoard`` placed after this callback (see
+    ``kerastools.callbacks.epoch_logs``). The tracker's own record,
+    ``epochs`` and ``history`` (``{key: [norm, ...]}``), also holds the
+    initial norms, measured at ``on_train_begin`` and labelled with the
+    first epoch's index (``0`` for a fresh fit, ``initial_epoch`` for a
+    resumed one); ``plot_weight_norms(tracker)`` draws it.
+
+    The norms are exact for very large or very small weights (each chunk of
+    at most 262,144 elements is scaled by its largest magnitude; see
+    ``kerastools.monitoring.weight_norms``), need a few MB of temporaries
+    whatever the model size, and are read back in one transfer.
 
     Args:
         norms: any of ``"l2"``, ``"l1"``, ``"max"``. Defaults to `("l2",)`.
@@ -44,15 +53,19 @@ class WeightNormTracker(keras.callbacks.Callback):
             scales and offsets). Defaults to `True`.
         layers: names of the layers to track. Defaults to `None` (every
             layer with trainable weights).
+        log_to: ``"history"`` or ``"logs"`` (see above). Defaults to
+            `"history"`.
 
     Example:
 
     >>> tracker = WeightNormTracker(norms=("l2", "max"))
-    >>> # model.fit(x, y, epochs=5, callbacks=[tracker])
+    >>> # history = model.fit(x, y, epochs=5, callbacks=[tracker])
     >>> # history.history["weight_norm/hidden/kernel"] -> one value per epoch
+    >>> # tracker.epochs -> [0, 1, 2, 3, 4, 5]; plot_weight_norms(tracker)
     """
 
-    def __init__(self, norms=("l2",), by="layer", include_biases=True, layers=None):
+    def __init__(self, norms=("l2",), by="layer", include_biases=True, layers=None,
+                 log_to="history"):
         super().__init__()
         if isinstance(norms, str):
             norms = (norms,)
@@ -83,9 +96,12 @@ class WeightNormTracker(keras.callbacks.Callback):
                 )
             layers = list(layers)
         self.layers = layers
+        self.log_to = check_log_to(log_to)
+        self.epochs = []
+        self.history = {}
         self._variables = None
         self._keys = None
-        self._ids = None
+        self._label_initial = False
 
     def _select(self):
         model = self.model
@@ -112,36 +128,46 @@ class WeightNormTracker(keras.callbacks.Callback):
             )
         return variables
 
-    def on_train_begin(self, logs=None):
+    def _prepare(self):
         self._variables = self._select()
-        self._ids = segment_ids(self._variables)
-        names = [weight_key(v, self.model) for v in self._variables]
-        if self.by == "model":
-            names = ["model"]
-        self._keys = [[f"{norm_prefix(n)}/{name}" for name in names] for n in self.norms]
+        names = ["model"] if self.by == "model" else [
+            weight_key(v, self.model) for v in self._variables]
+        self._keys = [[norm_key(n, name) for name in names] for n in self.norms]
+
+    @property
+    def keys(self):
+        """The log keys, in order (after ``on_train_begin``)."""
+        return [k for row in (self._keys or []) for k in row]
 
     def current_norms(self):
-        """The norms now, as a ``{key: float}`` dict (the keys written to logs)."""
+        """The norms now, as a ``{key: float}`` dict (the keys written at epoch end)."""
         if self._variables is None:
-            self.on_train_begin()
+            self._prepare()
+        values = weight_norms(self._variables, self.norms)
         if self.by == "model":
-            per_var = weight_norms(self._variables, self.norms, self._ids)
-            values = []
-            for norm, row in zip(self.norms, per_var):
-                if norm == "l2":
-                    values.append([float(np.sqrt(np.sum(row**2)))])
-                elif norm == "l1":
-                    values.append([float(np.sum(row))])
-                else:
-                    values.append([float(np.max(row))])
-        else:
-            values = weight_norms(self._variables, self.norms, self._ids).tolist()
+            values = [[combine_norms(row, norm)] for norm, row in zip(self.norms, values)]
         return {k: float(v) for keys, row in zip(self._keys, values) for k, v in zip(keys, row)}
 
+    def _record(self, epoch, norms):
+        self.epochs.append(epoch)
+        for key, value in norms.items():
+            self.history.setdefault(key, []).append(value)
+
+    def on_train_begin(self, logs=None):
+        self._prepare()
+        self.epochs, self.history = [], {}
+        self._record(0, self.current_norms())  # relabelled at the first epoch
+        self._label_initial = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._label_initial:
+            self.epochs[0] = epoch
+            self._label_initial = False
+
     def on_epoch_end(self, epoch, logs=None):
-        if logs is None:
-            return
-        logs.update(self.current_norms())
+        norms = self.current_norms()
+        self._record(epoch + 1, norms)
+        write_epoch_values(self.model, logs, norms, self.log_to)
 
     def get_config(self):
         return {
@@ -149,6 +175,7 @@ class WeightNormTracker(keras.callbacks.Callback):
             "by": self.by,
             "include_biases": self.include_biases,
             "layers": None if self.layers is None else list(self.layers),
+            "log_to": self.log_to,
         }
 
     @classmethod

@@ -1,19 +1,12 @@
-"""kerastools.diagnostics: activation and gradient statistics, babysitting checks."""
+"""``kerastools.diagnostics``: the former name of ``kerastools.monitoring``, kept as an alias.
 
-from kerastools.diagnostics.activations import activation_statistics
-from kerastools.diagnostics.babysitting import BabysittingReport
-from kerastools.diagnostics.babysitting import CheckResult
-from kerastools.diagnostics.babysitting import babysit
-from kerastools.diagnostics.babysitting import check_gradients_finite
-from kerastools.diagnostics.babysitting import check_initial_loss
-from kerastools.diagnostics.babysitting import check_overfit_small_sample
-from kerastools.diagnostics.babysitting import check_regularization_raises_loss
-from kerastools.diagnostics.babysitting import check_units
-from kerastools.diagnostics.gradients import gradient_norms
-from kerastools.diagnostics.gradients import loss_gradients
+``from kerastools.diagnostics import babysit`` (and every other name of
+``kerastools.monitoring.__all__``) keeps working; new code imports from
+``kerastools.monitoring``. The submodules moved (``kerastools.diagnostics.weights``
+is now ``kerastools.monitoring.weights``, and so on).
+"""
 
-__all__ = [
-    "BabysittingReport", "CheckResult", "activation_statistics", "babysit",
-    "check_gradients_finite", "check_initial_loss", "check_overfit_small_sample",
-    "check_regularization_raises_loss", "check_units", "gradient_norms", "loss_gradients",
-]
+from kerastools import monitoring as _monitoring
+from kerastools.monitoring import *  # noqa: F401,F403
+
+__all__ = list(_monitoring.__all__)

@@ -386,14 +386,14 @@ class ARMAFilter:
         y, new = self.recursion(x, state[:k], b, a)
         if not self.transient_compensation:
             return y, None, new
-        s, new_s = self.recursion(1.0, state[k:], b, a)
-        s = keras.ops.cast(s, state[k].dtype) if k else s
-        dc = self._dc(b, a)
-        scale = s if _is_one(dc) else s / dc
+        dtype = state[k].dtype if k else keras.config.floatx()
+        scale, new_s = self.compensation(None, state[k:], b, a, dtype=dtype)
         return y, scale, new + new_s
 
     @staticmethod
-    def _dc(b, a):
+    def dc_gain_of(b, a):
+        """DC gain ``sum(b) / (1 + sum(a))`` of coefficient tuples (floats or scalar tensors)."""
+        b, a = tuple(b), tuple(a)
         if all(isinstance(c, float) for c in b + a):
             return sum(b) / (1.0 + sum(a))
         num = b[0]
@@ -403,6 +403,46 @@ class ARMAFilter:
         for c in a:
             den = den + c
         return num / den
+
+    def compensation_state_size(self, scheduled=False):
+        """Scalar state values ``compensation`` needs: 0 where a closed form exists.
+
+        A fixed-pole AR1 (either gain) has the DC-normalised step response
+        ``1 - p**t`` and Bengio-Nesterov ``1 - p**(t+1)``; any other filter, or
+        a pole that varies in time (``scheduled=True``), runs the recursion on
+        a unit step with ``order`` scalar state values.
+        """
+        if not scheduled and self.family() in ("ar1_dc", "ar1_input", "nesterov"):
+            return 0
+        return self.order
+
+    def compensation(self, t, state=(), b=None, a=None, dtype="float32"):
+        """Transient compensation: ``(scale, new_state)`` at 1-based step ``t``.
+
+        ``scale`` is the DC-normalised step response ``s[t-1] / H(1)`` (Adam's
+        ``1 - beta**t``), computed in ``dtype`` whatever the dtype of ``b``/``a``
+        (pass ``"float32"`` or wider: the recursion stalls in float16). With
+        an empty ``state`` (``compensation_state_size() == 0``) the closed form
+        is used and ``t`` (a scalar tensor or number) is needed; otherwise the
+        recursion advances ``state`` by one step and ``t`` is ignored.
+        ``b`` and ``a`` (floats or scalar tensors) replace the coefficients.
+        """
+        b = self.b if b is None else tuple(b)
+        a = self.a if a is None else tuple(a)
+        b = tuple(c if isinstance(c, float) else keras.ops.cast(c, dtype) for c in b)
+        a = tuple(c if isinstance(c, float) else keras.ops.cast(c, dtype) for c in a)
+        if not state and self.order == 0:  # a pure gain: its step response is its DC gain
+            return keras.ops.ones((), dtype), ()
+        if not state:
+            offset = 1.0 if self.family() == "nesterov" else 0.0
+            p = _neg(a[0])
+            p = keras.ops.cast(p, dtype)
+            t = keras.ops.cast(t, dtype)
+            return 1.0 - keras.ops.power(p, t + offset if offset else t), ()
+        s, new_s = self.recursion(1.0, tuple(state), b, a)
+        s = keras.ops.cast(s, dtype)
+        dc = self.dc_gain_of(b, a)
+        return (s if _is_one(dc) else s / dc), new_s
 
     def recursion(self, x, state, b=None, a=None, incremental=False):
         """The uncompensated recursion: ``(y_raw, new_state)`` for the per-element state.

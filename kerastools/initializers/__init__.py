@@ -1,9 +1,10 @@
-"""kerastools.initializers: the course's initialisers Keras lacks, and LSUV."""
+"""kerastools.initializers: scaled uniform/normal initialisers Keras lacks (small uniform,
+Glorot for sigmoid units), and LSUV."""
 
-from kerastools.initializers.course import GlorotSigmoidNormal
-from kerastools.initializers.course import GlorotSigmoidUniform
-from kerastools.initializers.course import SmallUniform
 from kerastools.initializers.lsuv import lsuv_initialize
+from kerastools.initializers.scaled import GlorotSigmoidNormal
+from kerastools.initializers.scaled import GlorotSigmoidUniform
+from kerastools.initializers.scaled import SmallUniform
 
 __all__ = [
     "GlorotSigmoidNormal",

@@ -1,10 +1,12 @@
-"""The eight classic optimizers as FilterOptimizer presets, plus Butterworth momentum.
+"""Recipes: the Keras optimizers (and a few more) as chains of stages.
 
 Each preset takes the argument names and defaults of its Keras built-in and
-returns a ``FilterOptimizer`` that reproduces it (epsilon placement and
-accumulator start values included). Coefficients written as "float or
-schedule" also accept a callable of the iteration (e.g. a
-``keras.optimizers.schedules.LearningRateSchedule``), evaluated in-graph.
+returns a ``ChainOptimizer`` that reproduces it (epsilon placement,
+accumulator start values and Keras' rounding included). Coefficients written
+as "float or schedule" also accept a serialisable callable of the iteration
+(a ``keras.optimizers.schedules.LearningRateSchedule`` or a registered
+function), evaluated in-graph, or a ``Coefficient`` set between steps by
+``kerastools.callbacks.MomentumScheduler``.
 """
 
 import keras
@@ -14,7 +16,18 @@ from kerastools._checks import check_in_range
 from kerastools._checks import check_non_negative
 from kerastools._checks import check_positive
 from kerastools.filters import ARMAFilter
-from kerastools.optimizers.filter_optimizer import FilterOptimizer
+from kerastools.optimizers.chain import ChainOptimizer
+from kerastools.optimizers.stages import Coefficient
+from kerastools.optimizers.stages import Filter
+from kerastools.optimizers.stages import InfinityNorm
+from kerastools.optimizers.stages import LionFilter
+from kerastools.optimizers.stages import NesterovLookahead
+from kerastools.optimizers.stages import Normalize
+from kerastools.optimizers.stages import ScaleByLearningRate
+from kerastools.optimizers.stages import Sign
+from kerastools.optimizers.stages import TrustRatio
+from kerastools.optimizers.stages import UpdateRMS
+from kerastools.optimizers.stages import check_coefficient
 
 
 def _lr(learning_rate):
@@ -24,10 +37,16 @@ def _lr(learning_rate):
 
 
 def _pole(name, value):
-    """``(float pole for the design, schedule or None)``."""
-    if callable(value):
-        return 0.5, value
-    return check_in_range(name, value, 0.0, 1.0), None
+    """``(float pole for the filter design, None)`` for a float; ``(0.5, coefficient)`` else."""
+    value = check_coefficient(name, value, allow_none=False)
+    if isinstance(value, float):
+        return value, None
+    return 0.5, value
+
+
+def _is_zero(name, value):
+    value = check_coefficient(name, value, allow_none=False)
+    return isinstance(value, float) and value == 0.0
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -43,8 +62,10 @@ class NadamMomentum(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
 
-    >>> opt = FilterOptimizer(gradient_filter=ARMAFilter.ar1(0.9),
-    ...                       lookahead=NadamMomentum(0.9), ...)
+    Kept for ``FilterOptimizer(lookahead=...)``; the ``nadam`` recipe uses
+    the ``NesterovLookahead`` stage.
+
+    >>> NadamMomentum(0.9)(0)  # beta_1 * (1 - 0.5 * 0.96)
     """
 
     def __init__(self, beta_1=0.9, decay=0.96):
@@ -77,59 +98,64 @@ class NadamMomentum(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def sgd(learning_rate=0.01, momentum=0.0, nesterov=False, name="sgd", **kwargs):
-    """Keras ``SGD``: no filter, or momentum / Nesterov when ``momentum > 0``.
+    """Keras ``SGD``: no stage, or momentum / Nesterov when ``momentum != 0``.
 
-    ``momentum`` is a float in [0, 1) or a schedule of the iteration.
+    ``momentum`` is a float in [0, 1), a schedule or a ``Coefficient``.
     """
-    if callable(momentum) or check_in_range("momentum", momentum, 0.0, 1.0) > 0:
+    if not _is_zero("momentum", momentum):
         return (nesterov_ if nesterov else momentum_)(learning_rate, momentum, name=name,
                                                       **kwargs)
-    return FilterOptimizer(learning_rate=_lr(learning_rate), name=name, **kwargs)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[], name=name, **kwargs)
 
 
 def momentum_(learning_rate=0.01, momentum=0.9, name="momentum", **kwargs):
     """Keras ``SGD(momentum=...)``: AR1 with unit input gain on ``lr * g``.
 
-    ``v = momentum * v + lr * g; w -= v``. ``momentum`` is a float in [0, 1)
-    or a schedule (annealed momentum, one-cycle momentum cycling).
+    ``v = momentum * v + lr * g; w -= v``. ``momentum`` is a float in [0, 1),
+    a schedule (annealed momentum, one-cycle momentum cycling) or a
+    ``Coefficient``.
     """
-    p, schedule = _pole("momentum", momentum)
-    return FilterOptimizer(learning_rate=_lr(learning_rate),
-                           gradient_filter=ARMAFilter.ar1(p, gain="input"),
-                           filter_position="update",
-                           gradient_pole=p if schedule is None else schedule, name=name,
-                           **kwargs)
+    p, coef = _pole("momentum", momentum)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        ScaleByLearningRate(),
+        Filter(ARMAFilter.ar1(p, gain="input"), pole=p if coef is None else coef,
+               name="momentum"),
+    ], name=name, **kwargs)
 
 
 def nesterov_(learning_rate=0.01, momentum=0.9, name="nesterov", **kwargs):
     """Keras ``SGD(momentum=..., nesterov=True)``: Bengio-Nesterov ARMA1 on ``lr * g``."""
-    p, schedule = _pole("momentum", momentum)
-    return FilterOptimizer(learning_rate=_lr(learning_rate),
-                           gradient_filter=ARMAFilter.nesterov(p),
-                           filter_position="update",
-                           gradient_pole=p if schedule is None else schedule, name=name,
-                           **kwargs)
+    p, coef = _pole("momentum", momentum)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        ScaleByLearningRate(),
+        Filter(ARMAFilter.nesterov(p), pole=p if coef is None else coef, name="momentum"),
+    ], name=name, **kwargs)
 
 
 def adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name="adagrad",
             **kwargs):
     """Keras ``Adagrad``: accumulator of ``g**2`` from 0.1, ``lr g / sqrt(acc + eps)``."""
-    return FilterOptimizer(
-        learning_rate=_lr(learning_rate),
-        normalization_filter=ARMAFilter.accumulator(),
-        normalization_initial_value=check_non_negative("initial_accumulator_value",
-                                                       initial_accumulator_value),
-        epsilon=check_non_negative("epsilon", epsilon), epsilon_placement="inside",
-        name=name, **kwargs)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        ScaleByLearningRate(),
+        Normalize(ARMAFilter.accumulator(), epsilon=check_non_negative("epsilon", epsilon),
+                  epsilon_placement="inside",
+                  initial_value=check_non_negative("initial_accumulator_value",
+                                                   initial_accumulator_value),
+                  name="accumulator"),
+    ], name=name, **kwargs)
 
 
 def adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
     """Keras ``Adadelta``: unit DC gain AR1 of ``g**2`` and the RMS of past updates."""
-    p, schedule = _pole("rho", rho)
-    return FilterOptimizer(
-        learning_rate=_lr(learning_rate), normalization_filter=ARMAFilter.ar1(p),
-        normalization_pole=schedule, epsilon=check_non_negative("epsilon", epsilon),
-        epsilon_placement="inside", update_rms=True, name=name, **kwargs)
+    p, coef = _pole("rho", rho)
+    if isinstance(coef, Coefficient):
+        raise ValueError(f"Argument `rho` must be a float or a schedule. Received: rho={rho!r}")
+    eps = check_non_negative("epsilon", epsilon)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        Normalize(ARMAFilter.ar1(p), pole=coef, epsilon=eps, epsilon_placement="inside",
+                  name="accumulated_grad"),
+        UpdateRMS(p if coef is None else coef, epsilon=eps, name="accumulated_delta_var"),
+    ], name=name, **kwargs)
 
 
 def rmsprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
@@ -139,16 +165,15 @@ def rmsprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=F
     With ``momentum > 0`` the scaled step is filtered by an AR1 with unit
     input gain; ``centered=True`` subtracts the squared AR1 mean gradient.
     """
-    p, schedule = _pole("rho", rho)
-    gf, m_schedule = None, None
-    if callable(momentum) or check_in_range("momentum", momentum, 0.0, 1.0) > 0:
-        m, m_schedule = _pole("momentum", momentum)
-        gf = ARMAFilter.ar1(m, gain="input")
-    return FilterOptimizer(
-        learning_rate=_lr(learning_rate), gradient_filter=gf, gradient_pole=m_schedule,
-        filter_position="update", normalization_filter=ARMAFilter.ar1(p),
-        normalization_pole=schedule, epsilon=check_non_negative("epsilon", epsilon),
-        epsilon_placement="inside", centered=centered, name=name, **kwargs)
+    p, coef = _pole("rho", rho)
+    stages = [ScaleByLearningRate(),
+              Normalize(ARMAFilter.ar1(p), pole=coef,
+                        epsilon=check_non_negative("epsilon", epsilon),
+                        epsilon_placement="inside", centered=centered, name="velocity")]
+    if not _is_zero("momentum", momentum):
+        m, m_coef = _pole("momentum", momentum)
+        stages.append(Filter(ARMAFilter.ar1(m, gain="input"), pole=m_coef, name="momentum"))
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=stages, name=name, **kwargs)
 
 
 def adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
@@ -158,28 +183,72 @@ def adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=Fa
     Keras adds epsilon to ``sqrt(v)`` before the compensation of ``v``
     (``epsilon_placement="outside_uncompensated"``).
     """
-    p1, s1 = _pole("beta_1", beta_1)
-    p2, s2 = _pole("beta_2", beta_2)
-    return FilterOptimizer(
-        learning_rate=_lr(learning_rate), gradient_filter=ARMAFilter.ema(p1),
-        gradient_pole=s1, normalization_filter=ARMAFilter.ema(p2), normalization_pole=s2,
-        epsilon=check_non_negative("epsilon", epsilon),
-        epsilon_placement="outside_uncompensated", amsgrad=amsgrad, name=name, **kwargs)
+    p1, c1 = _pole("beta_1", beta_1)
+    p2, c2 = _pole("beta_2", beta_2)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        Filter(ARMAFilter.ema(p1), pole=c1, name="momentum"),
+        Normalize(ARMAFilter.ema(p2), pole=c2, epsilon=check_non_negative("epsilon", epsilon),
+                  epsilon_placement="outside_uncompensated", amsgrad=amsgrad,
+                  name="velocity"),
+    ], name=name, **kwargs)
+
+
+def adamw(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+          amsgrad=False, name="adamw", **kwargs):
+    """Keras ``AdamW``: ``adam`` with decoupled weight decay ``w -= lr * wd * w``.
+
+    The decay is Keras' own ``weight_decay`` (applied before the step, with
+    ``exclude_from_weight_decay``), as in ``keras.optimizers.AdamW``.
+    """
+    wd = check_non_negative("weight_decay", weight_decay)
+    return adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                name=name, weight_decay=wd, **kwargs)
+
+
+def adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax",
+           **kwargs):
+    """Keras ``Adamax``: compensated EMA over the decaying infinity norm ``max(beta_2 u, |g|)``."""
+    p1, c1 = _pole("beta_1", beta_1)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        Filter(ARMAFilter.ema(p1), pole=c1, name="m"),
+        InfinityNorm(beta_2, epsilon=check_non_negative("epsilon", epsilon), name="u"),
+    ], name=name, **kwargs)
 
 
 def nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam",
           **kwargs):
     """Keras ``Nadam``: an AR1 with Dozat's Nesterov look-ahead, and a compensated EMA of ``g**2``."""
     b1 = check_in_range("beta_1", beta_1, 0.0, 1.0)
-    p2, s2 = _pole("beta_2", beta_2)
-    # The poles are passed explicitly so that 1 - beta is formed in the
-    # variable dtype, as in Keras' Nadam.
-    return FilterOptimizer(
-        learning_rate=_lr(learning_rate), gradient_filter=ARMAFilter.ar1(b1),
-        gradient_pole=b1, lookahead=NadamMomentum(b1),
-        normalization_filter=ARMAFilter.ema(p2),
-        normalization_pole=p2 if s2 is None else s2, epsilon=check_non_negative("epsilon", epsilon),
-        epsilon_placement="outside", name=name, **kwargs)
+    p2, c2 = _pole("beta_2", beta_2)
+    # Explicit poles: 1 - beta is formed in the variable dtype, as in Keras' Nadam.
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        Filter(ARMAFilter.ar1(b1), pole=b1, incremental=True, name="momentum"),
+        NesterovLookahead(b1),
+        Normalize(ARMAFilter.ema(p2), pole=p2 if c2 is None else c2,
+                  epsilon=check_non_negative("epsilon", epsilon), epsilon_placement="outside",
+                  name="velocity"),
+    ], name=name, **kwargs)
+
+
+def lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+    """Keras ``Lion``: ``sign`` of an interpolated momentum (ARMA(1, 1) filter)."""
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        LionFilter(beta_1, beta_2, name="momentum"),
+        Sign(),
+    ], name=name, **kwargs)
+
+
+def lamb(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="lamb", **kwargs):
+    """Keras ``Lamb``: Adam's compensated ``m / (sqrt(v^) + eps)`` times the trust ratio."""
+    p1, c1 = _pole("beta_1", beta_1)
+    p2, c2 = _pole("beta_2", beta_2)
+    return ChainOptimizer(learning_rate=_lr(learning_rate), stages=[
+        Filter(ARMAFilter.ema(p1), pole=c1, incremental=True, name="momentum"),
+        Normalize(ARMAFilter.ema(p2), pole=c2, incremental=True,
+                  epsilon=check_non_negative("epsilon", epsilon),
+                  epsilon_placement="outside", name="velocity"),
+        TrustRatio(),
+    ], name=name, **kwargs)
 
 
 def butterworth_momentum(order=2, cutoff=0.05, learning_rate=0.01, dc_gain=1.0,
@@ -196,8 +265,9 @@ def butterworth_momentum(order=2, cutoff=0.05, learning_rate=0.01, dc_gain=1.0,
     f = ARMAFilter([gain * c for c in base.b], base.a,
                    transient_compensation=transient_compensation,
                    name=f"Butterworth({order}, {float(cutoff):g})")
-    return FilterOptimizer(learning_rate=_lr(learning_rate), gradient_filter=f,
-                           filter_position="update", name=name, **kwargs)
+    return ChainOptimizer(learning_rate=_lr(learning_rate),
+                          stages=[ScaleByLearningRate(), Filter(f, name="momentum")],
+                          name=name, **kwargs)
 
 
 # Public names equal to the issue's (``momentum`` and ``nesterov`` clash with

@@ -4,8 +4,36 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def _runs(stats):
+def _records(source, field, epochs):
+    """``{"epoch e": record[field]}`` from a callback (its ``stats``), a list of records
+    or one record; by default the first and the last record."""
+    records = getattr(source, "stats", source)
+    if isinstance(records, dict) and field in records:
+        records = [records]
+    if not isinstance(records, list) or not all(
+            isinstance(r, dict) and field in r and "epoch" in r for r in records):
+        return None
+    if not records:
+        raise ValueError(
+            "Argument `stats` holds no records yet: plot after the fit (or after on_train_begin).")
+    if epochs is None:
+        chosen = [records[0], records[-1]] if len(records) > 1 else records
+    else:
+        by_epoch = {r["epoch"]: r for r in records}
+        missing = [e for e in epochs if e not in by_epoch]
+        if missing:
+            raise ValueError(
+                f"Argument `epochs` names epochs without a record ({missing}); recorded: "
+                f"{sorted(by_epoch)}. Received: epochs={list(epochs)!r}")
+        chosen = [by_epoch[e] for e in epochs]
+    return {f"epoch {r['epoch']}": r[field] for r in chosen}
+
+
+def _runs(stats, epochs=None):
     """``{label: {layer: summary}}`` from one summary dict or several."""
+    records = _records(stats, "layers", epochs)
+    if records is not None:
+        return records
     if not isinstance(stats, dict) or not stats:
         raise ValueError(
             "Argument `stats` must be {layer: statistics} (ActivationStats.stats[i]['layers'] "
@@ -16,21 +44,24 @@ def _runs(stats):
     return dict(stats)
 
 
-def plot_activation_stats(stats, title=None):
+def plot_activation_stats(stats, title=None, epochs=None):
     """The course's deep-net activation figure: a histogram per layer, and the
     mean and standard deviation against depth.
 
     Args:
-        stats: ``{layer: statistics}`` (one ``ActivationStats`` record's
-            ``"layers"`` or ``kerastools.diagnostics.activation_statistics``),
-            or ``{label: that}`` to compare runs (one row of histograms each,
-            e.g. ``{"W = 0.001 rand": s0, "Xavier": s1}``).
+        stats: an ``ActivationStats`` callback (or its ``stats`` list, or one
+            record): one row of histograms per chosen record; ``{layer:
+            statistics}`` (``kerastools.monitoring.activation_statistics``);
+            or ``{label: that}`` to compare runs (one row each, e.g.
+            ``{"W = 0.001 rand": s0, "Xavier": s1}``).
         title: figure title. Defaults to `None`.
+        epochs: the records to draw, by epoch, for a callback or a list of
+            records. Defaults to `None` (the first and the last).
 
     Returns:
         A ``matplotlib.figure.Figure``.
     """
-    runs = _runs(stats)
+    runs = _runs(stats, epochs)
     nlayers = max(len(r) for r in runs.values())
     ncols = nlayers + 1
     nrows = len(runs)
@@ -65,24 +96,31 @@ def plot_activation_stats(stats, title=None):
     return fig
 
 
-def plot_gradient_norms(norms, title=None, log_scale=True, kernels_only=True):
+def plot_gradient_norms(norms, title=None, log_scale=True, kernels_only=True, epochs=None):
     """Gradient norm per weight against depth (the vanishing-gradient picture).
 
     Args:
-        norms: ``{"layer/weight": norm}`` (``GradientStats.stats[i]["norms"]``
-            or ``kerastools.diagnostics.gradient_norms``), or ``{label: that}``
+        norms: a ``GradientStats`` callback (or its ``stats`` list, or one
+            record): one curve per chosen record; ``{"layer/weight": norm}``
+            (``kerastools.monitoring.gradient_norms``); or ``{label: that}``
             to compare runs.
         title: figure title. Defaults to `None`.
         log_scale: a log y axis. Defaults to `True`.
         kernels_only: leave out rank-1 weights whose name ends in ``bias``,
             ``gamma`` or ``beta``. Defaults to `True`.
+        epochs: the records to draw, for a callback. Defaults to `None` (the
+            first and the last).
 
     Returns:
         A ``matplotlib.figure.Figure``.
     """
-    if not isinstance(norms, dict) or not norms:
-        raise ValueError(f"Argument `norms` must be a non-empty dict. Received: norms={norms!r}")
-    runs = {"": norms} if not isinstance(next(iter(norms.values())), dict) else dict(norms)
+    runs = _records(norms, "norms", epochs)
+    if runs is None:
+        if not isinstance(norms, dict) or not norms:
+            raise ValueError(
+                f"Argument `norms` must be a GradientStats callback or a non-empty dict. "
+                f"Received: norms={norms!r}")
+        runs = {"": norms} if not isinstance(next(iter(norms.values())), dict) else dict(norms)
     fig = Figure(figsize=(6.5, 3.8), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     for r, (label, values) in enumerate(runs.items()):

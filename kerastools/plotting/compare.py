@@ -2,15 +2,17 @@
 
 from matplotlib.figure import Figure
 
-from kerastools.plotting.curves import history_dict
+from kerastools.monitoring.summary import history_dict
+from kerastools.plotting.curves import epoch_ticks
 
 
 def plot_runs(runs, metrics=("val_loss", "val_accuracy"), log_scale=False, title=None):
     """One panel per metric, one curve per run.
 
     Args:
-        runs: ``{label: history}``, each a ``keras.callbacks.History`` or its
-            ``history`` dict.
+        runs: ``{label: history}``, each a ``keras.callbacks.History``, its
+            ``history`` dict or a monitor with a ``history`` dict
+            (``LearningCurves``).
         metrics: metric names to draw. Defaults to
             `("val_loss", "val_accuracy")`.
         log_scale: a log y axis. Defaults to `False`.
@@ -38,6 +40,7 @@ def plot_runs(runs, metrics=("val_loss", "val_accuracy"), log_scale=False, title
         if log_scale:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        epoch_ticks(ax)
         ax.set_ylabel(m)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")

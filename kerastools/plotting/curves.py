@@ -1,39 +1,28 @@
-"""Learning curves from a Keras History (or its ``history`` dict).
+"""Learning curves: one figure class that every path draws with.
 
-Figures are made with ``matplotlib.figure.Figure`` directly, not pyplot, so no
-global figure is kept alive and nothing depends on a display.
+``plot_learning_curves`` (a History, a dict or a ``LearningCurves`` callback),
+the callback's PNG at each epoch and its live notebook display all go through
+``CurvesFigure``: built once, then ``update`` replaces the lines' data. Figures
+are ``matplotlib.figure.Figure`` objects, not pyplot, so no global figure is kept
+alive and nothing depends on a display.
 """
 
 import io
 import math
 import os
-import tempfile
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from kerastools._io import write_atomic
+from kerastools.monitoring.summary import base_metrics
+from kerastools.monitoring.summary import history_dict
 
-def history_dict(history):
-    if hasattr(history, "history"):
-        return dict(history.history)
-    if isinstance(history, dict):
-        return dict(history)
-    raise ValueError(
-        "Argument `history` must be a keras History or a dict of lists. "
-        f"Received: history={type(history).__name__}"
-    )
-
-
-def base_metrics(logs):
-    """Names that have a training curve (``loss``, ``accuracy``, ...)."""
-    names = [
-        k
-        for k in logs
-        if not k.startswith("val_") and "/" not in k and k != "learning_rate"
-    ]
-    return sorted(names, key=lambda k: k != "loss")  # loss first, others in log order
-
+__all__ = ["CurvesFigure", "base_metrics", "best_epoch", "epoch_ticks", "history_dict",
+           "lower_is_better", "plot_learning_curves", "save_figure"]
 
 HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou", "r2")
+PANEL_SIZE = (5.5, 3.6)  # inches per panel
 
 
 def lower_is_better(name):
@@ -54,6 +43,11 @@ def best_epoch(values, name):
     return min(index, key=key) if lower_is_better(name) else max(index, key=key)
 
 
+def epoch_ticks(ax):
+    """Integer ticks on the x (epoch) axis."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _epoch_axis(epochs, n):
     """x values of ``n`` epoch-level points: ``epochs`` (1-based) or 1..n."""
     if epochs is not None and len(epochs) >= n:
@@ -61,130 +55,40 @@ def _epoch_axis(epochs, n):
     return list(range(1, n + 1))
 
 
-def draw_learning_curves(fig, logs, names, log_scale=False, mark_best=True, title=None,
-                         batch_loss=None, batch_label="loss per batch (EMA)", epochs=None):
-    """Draws the learning-curve panels of ``names`` onto ``fig``.
+def save_figure(fig, path, dpi=100):
+    """Writes ``fig`` to ``path`` atomically (a temporary file, then rename).
 
-    ``batch_loss``: ``None`` or ``(x, y)`` with ``x`` in (fractional) epochs;
-    drawn in the ``loss`` panel as a thin line. ``epochs``: the 1-based
-    epoch numbers of the logged values (default 1, 2, ...).
+    The directory is created; an interrupted write never leaves a half file.
     """
-    ncols = min(len(names), 2) or 1
-    nrows = max(1, math.ceil(len(names) / ncols))
-    for i, name in enumerate(names):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
-        train = [float(v) for v in logs.get(name, [])]
-        val = [float(v) for v in logs.get("val_" + name, []) or []]
-        positive = all(v > 0 for v in train + val if math.isfinite(v))
-        if batch_loss is not None and name == "loss" and len(batch_loss[0]):
-            bx, by = batch_loss
-            ax.plot(bx, by, color="0.55", linewidth=0.8, label=batch_label)
-            positive = positive and bool(min(by) > 0)
-        if train:
-            ax.plot(_epoch_axis(epochs, len(train)), train, "-", color="C0", marker=".",
-                    label=name)
-        if val:
-            ax.plot(_epoch_axis(epochs, len(val)), val, "-", color="C1", marker=".",
-                    label="val_" + name)
-        curve, curve_name = (val, "val_" + name) if val else (train, name)
-        best = best_epoch(curve, name) if mark_best and curve else None
-        if best is not None:
-            x_best = _epoch_axis(epochs, len(curve))[best]
-            ax.axvline(x_best, color="0.6", linestyle=":", linewidth=1)
-            ax.plot([x_best], [curve[best]], "o", color="C3",
-                    label=f"best {curve_name}: epoch {x_best}, {curve[best]:.4g}")
-        if log_scale and positive:
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small", loc="upper right" if lower_is_better(name) else "lower right")
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def plot_learning_curves(history, metrics=None, log_scale=False, mark_best=True, title=None,
-                         batch_loss=None):
-    """One panel per metric, training and ``val_`` curves against epochs.
-
-    Args:
-        history: a ``keras.callbacks.History`` or its ``history`` dict.
-        metrics: names to plot. Defaults to `None` (every metric with a
-            training curve).
-        log_scale: a log y axis (used where every value is positive).
-            Defaults to `False`.
-        mark_best: mark the best epoch of the validation curve (of the
-            training curve when there is no validation): the minimum for
-            losses and errors, the maximum for accuracies. Defaults to `True`.
-        title: figure title. Defaults to `None`.
-        batch_loss: ``(x, y)``, a per-batch (smoothed) training loss with
-            ``x`` in fractional epochs, drawn in the ``loss`` panel.
-            Defaults to `None`.
-
-    Returns:
-        A ``matplotlib.figure.Figure``.
-    """
-    logs = history_dict(history)
-    names = list(metrics) if metrics is not None else base_metrics(logs)
-    for name in names:
-        if name not in logs:
-            raise ValueError(
-                f"Argument `metrics` names {name!r}, which is not in the history "
-                f"({sorted(logs)}). Received: metrics={names!r}"
-            )
-    ncols = min(len(names), 2) or 1
-    nrows = max(1, math.ceil(len(names) / ncols))
-    fig = Figure(figsize=(5.5 * ncols, 3.8 * nrows), layout="constrained")
-    return draw_learning_curves(fig, logs, names, log_scale=log_scale, mark_best=mark_best,
-                                title=title, batch_loss=batch_loss)
-
-
-def render_learning_curves(job):
-    """Draws a learning-curve figure from a plain ``job`` dict and writes it.
-
-    The keys: ``logs`` (dict of lists), ``metrics`` (names), ``log_scale``,
-    ``mark_best``, ``title``, ``batch_loss`` (``None`` or ``(x, y)``),
-    ``dpi`` and ``path`` (``None``: return the PNG bytes instead). Uses a
-    fixed layout (cheaper than constrained layout) and clears the figure.
-    This module imports only matplotlib and NumPy, so a worker process can
-    load it by file path without Keras (see ``LearningCurves``).
-    """
-    names = list(job["metrics"])
-    ncols = min(len(names), 2) or 1
-    nrows = max(1, math.ceil(len(names) / ncols))
-    fig = Figure(figsize=(5.5 * ncols, 3.6 * nrows + (0.3 if job.get("title") else 0)))
-    fig.subplots_adjust(left=0.08 if ncols == 2 else 0.14, right=0.98, wspace=0.28,
-                        hspace=0.4, bottom=0.14 / nrows,
-                        top=1 - (0.1 if job.get("title") else 0.05) / nrows)
-    try:
-        draw_learning_curves(fig, job["logs"], names, log_scale=job.get("log_scale", False),
-                             mark_best=job.get("mark_best", True), title=job.get("title"),
-                             batch_loss=job.get("batch_loss"),
-                             batch_label=job.get("batch_label", "loss per batch (EMA)"),
-                             epochs=job.get("epochs"))
-        if job.get("path") is None:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=job.get("dpi", 100))
-            return buf.getvalue()
-        return save_figure(fig, job["path"], dpi=job.get("dpi", 100))
-    finally:
-        fig.clear()
+    fmt = (os.path.splitext(os.fspath(path))[1] or ".png").lstrip(".")
+    return write_atomic(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt), ".png")
 
 
 class CurvesFigure:
-    """A learning-curve figure kept between epochs: each ``update(job)`` only
-    replaces the lines' data and redraws, which skips most of matplotlib's
-    per-figure set-up (about 3 times faster than a new figure). Used by the
-    background renderer of ``LearningCurves``; one figure, so memory is
-    bounded. ``job`` is as in ``render_learning_curves``.
+    """A learning-curve figure: one panel per metric, built once, updated in place.
+
+    Each panel holds the training curve, the ``val_`` curve, the best epoch
+    (a dotted line and a dot: the minimum of losses and errors, the maximum
+    of accuracies; of the validation curve, else of the training curve) and,
+    in the ``loss`` panel, an optional per-batch curve. ``update`` replaces
+    the lines' data, which skips most of matplotlib's per-figure set-up, so a
+    callback keeps one figure for a whole run (memory bounded) and
+    ``plot_learning_curves`` uses the same code once. A fixed layout (no
+    constrained layout, which costs more than the drawing).
+
+    Args:
+        metrics: the metric names (without ``val_``), one panel each.
+        title: figure title. Defaults to `None`.
+        batch_label: the legend entry of the per-batch curve. Defaults to
+            `"loss per batch"`.
     """
 
-    def __init__(self, metrics, title=None, batch_label="loss per batch (EMA)"):
+    def __init__(self, metrics, title=None, batch_label="loss per batch"):
         self.metrics = list(metrics)
         ncols = min(len(self.metrics), 2) or 1
         nrows = max(1, math.ceil(len(self.metrics) / ncols))
-        self.fig = Figure(figsize=(5.5 * ncols, 3.6 * nrows + (0.3 if title else 0)))
+        extra = 0.3 if title else 0.0
+        self.fig = Figure(figsize=(PANEL_SIZE[0] * ncols, PANEL_SIZE[1] * nrows + extra))
         self.fig.subplots_adjust(left=0.08 if ncols == 2 else 0.14, right=0.98, wspace=0.28,
                                  hspace=0.4, bottom=0.14 / nrows,
                                  top=1 - (0.1 if title else 0.05) / nrows)
@@ -202,26 +106,38 @@ class CurvesFigure:
             ax.set_xlabel("epoch")
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
+            epoch_ticks(ax)
             self.panels[name] = (ax, batch, train, val, vline, best)
 
-    def update(self, job):
-        logs = job["logs"]
+    def update(self, logs, epochs=None, batch_loss=None, log_scale=False, mark_best=True):
+        """Draws ``logs`` (``{name: [value per epoch]}``) into the panels.
+
+        Args:
+            logs: the values, ``val_`` keys included; NaN points are gaps.
+            epochs: the 1-based epoch of each value. Defaults to `None` (1, 2, ...).
+            batch_loss: ``(x, y)`` with ``x`` in fractional epochs, drawn in the
+                ``loss`` panel. Defaults to `None`.
+            log_scale: a log y axis where every value is positive. Defaults to `False`.
+            mark_best: mark the best epoch. Defaults to `True`.
+
+        Returns:
+            ``self``.
+        """
         for name, (ax, batch, train, val, vline, best) in self.panels.items():
             t = [float(v) for v in logs.get(name, [])]
             v = [float(x) for x in logs.get("val_" + name, []) or []]
-            epochs = job.get("epochs")
             train.set_data(_epoch_axis(epochs, len(t)), t)
             val.set_data(_epoch_axis(epochs, len(v)), v)
             handles = [h for h, d in ((train, t), (val, v)) if d]
             values = t + v
             if batch is not None:
-                bx, by = job.get("batch_loss") or ([], [])
+                bx, by = batch_loss if batch_loss is not None else ([], [])
                 batch.set_data(bx, by)
                 if len(bx):
                     handles.insert(0, batch)
-                    values = values + list(by)
-            curve, curve_name = (v, "val_" + name) if v else (t, name)
-            b = best_epoch(curve, name) if job.get("mark_best", True) and curve else None
+                    values = values + [float(b) for b in by]
+            curve, curve_name = (v, "val_" + name) if any(map(math.isfinite, v)) else (t, name)
+            b = best_epoch(curve, name) if mark_best and curve else None
             if b is not None:
                 x_best = _epoch_axis(epochs, len(curve))[b]
                 vline.set_xdata([x_best, x_best])
@@ -233,93 +149,76 @@ class CurvesFigure:
                 vline.set_visible(False)
                 best.set_data([], [])
             finite = [x for x in values if math.isfinite(x)]
-            log = job.get("log_scale", False) and finite and min(finite) > 0
-            ax.set_yscale("log" if log else "linear")
+            ax.set_yscale("log" if log_scale and finite and min(finite) > 0 else "linear")
             ax.relim()
             ax.autoscale_view()
             ax.legend(handles=handles, fontsize="small",
                       loc="upper right" if lower_is_better(name) else "lower right")
-
-    def save(self, path, dpi=100):
-        return save_figure(self.fig, path, dpi=dpi)
+        return self
 
     def png_bytes(self, dpi=100):
+        """The figure as PNG bytes."""
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png", dpi=dpi)
         return buf.getvalue()
 
+    def save(self, path, dpi=100):
+        """Writes the figure to ``path`` atomically (format from the extension)."""
+        return save_figure(self.fig, path, dpi=dpi)
+
     def close(self):
+        """Releases the figure's artists."""
         self.fig.clear()
 
 
-def _worker_main(stdin, stdout):
-    """Render loop of a background process: length-prefixed pickled jobs in,
-    one ``ok <path>`` / ``error <message>`` line out per job; EOF ends it."""
-    import pickle
-    import struct
-    import traceback
-
-    figure, key = None, None
-    while True:
-        header = stdin.read(8)
-        if len(header) < 8:
-            return
-        (size,) = struct.unpack("<Q", header)
-        job = pickle.loads(stdin.read(size))
-        try:
-            new_key = (tuple(job["metrics"]), job.get("title"), job.get("batch_label"))
-            if figure is None or new_key != key:
-                if figure is not None:
-                    figure.close()
-                figure, key = CurvesFigure(job["metrics"], job.get("title"),
-                                           job.get("batch_label") or "loss per batch"), new_key
-            figure.update(job)
-            path = figure.save(job["path"], dpi=job.get("dpi", 100))
-            reply = f"ok {path}"
-        except Exception as exc:  # reported to the parent, which raises it
-            figure, key = None, None
-            reply = "error " + repr(exc).replace("\n", " ") + " | " + \
-                traceback.format_exc().replace("\n", " | ")
-        stdout.write((reply + "\n").encode())
-        stdout.flush()
+def _batch_curve(source):
+    """The per-batch smoothed loss of a ``LearningCurves`` callback, or None."""
+    x = getattr(source, "batch_x", None)
+    y = getattr(source, "batch_smoothed", None)
+    if x is None or y is None or not len(x):
+        return None
+    return list(x), list(y)
 
 
-def _usual_permissions(path):
-    """mkstemp makes 0600 files; figures are meant to be read by others (0644)."""
-    os.chmod(path, 0o644)
+def plot_learning_curves(history, metrics=None, log_scale=False, mark_best=True, title=None,
+                         batch_loss=None):
+    """One panel per metric, training and ``val_`` curves against epochs.
 
+    Args:
+        history: a ``keras.callbacks.History``, its ``history`` dict, or a
+            ``LearningCurves`` callback (its epochs and per-batch curve too).
+        metrics: names to plot. Defaults to `None` (every metric with a
+            training curve).
+        log_scale: a log y axis (used where every value is positive).
+            Defaults to `False`.
+        mark_best: mark the best epoch of the validation curve (of the
+            training curve when there is no validation): the minimum for
+            losses and errors, the maximum for accuracies. Defaults to `True`.
+        title: figure title. Defaults to `None`.
+        batch_loss: ``(x, y)``, a per-batch (smoothed) training loss with
+            ``x`` in fractional epochs, drawn in the ``loss`` panel.
+            Defaults to `None` (a ``LearningCurves`` callback's own curve).
 
-def _write_atomic(path, write, default_suffix=""):
-    """Calls ``write(file)`` on a temporary file beside ``path``, then renames it.
-
-    The directory is created; an interrupted write never leaves a half file.
+    Returns:
+        A ``matplotlib.figure.Figure``.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1] or default_suffix
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        _usual_permissions(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
-def write_bytes_atomic(path, data):
-    """Writes ``data`` to ``path`` through a temporary file and a rename."""
-    return _write_atomic(path, lambda f: f.write(data))
-
-
-def save_figure(fig, path, dpi=100):
-    """Writes ``fig`` to ``path`` atomically (a temporary file, then rename).
-
-    The directory is created; an interrupted write never leaves a half file.
-    """
-    fmt = (os.path.splitext(os.fspath(path))[1] or ".png").lstrip(".")
-    return _write_atomic(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt), ".png")
+    logs = history_dict(history)
+    names = list(metrics) if metrics is not None else base_metrics(logs)
+    for name in names:
+        if name not in logs:
+            raise ValueError(
+                f"Argument `metrics` names {name!r}, which is not in the history "
+                f"({sorted(logs)}). Received: metrics={names!r}"
+            )
+    epochs = None
+    if isinstance(getattr(history, "epochs", None), list):  # LearningCurves: 1-based
+        epochs = history.epochs
+    elif isinstance(getattr(history, "epoch", None), list):  # History: 0-based
+        epochs = [e + 1 for e in history.epoch]
+    if batch_loss is None and not isinstance(history, dict):
+        batch_loss = _batch_curve(history)
+    label = getattr(history, "batch_label", "loss per batch")
+    figure = CurvesFigure(names, title=title, batch_label=label)
+    figure.update(logs, epochs=epochs, batch_loss=batch_loss, log_scale=log_scale,
+                  mark_best=mark_best)
+    return figure.fig

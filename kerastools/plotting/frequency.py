@@ -13,7 +13,13 @@ from kerastools.filters import ARMAFilter
 
 
 def gradient_filter_of(obj):
-    """The gradient filter (an ``ARMAFilter``) of a filter, a FilterOptimizer or a Keras optimizer.
+    """The gradient filter (an ``ARMAFilter``) of a filter, a kerastools or a Keras optimizer.
+
+    A ``ChainOptimizer`` maps to the last stage whose ``as_filter()`` is an
+    ``ARMAFilter`` (a ``Filter`` at its pole, Lion's ARMA(1, 1), ...; a later
+    stage may complete an earlier one: AdaBelief's ``BeliefNormalize``
+    compensates its ``MovingAverage``), with Nadam's look-ahead folded in; no
+    such stage: the identity.
 
     Keras' ``SGD`` maps to its momentum / Nesterov filter, ``Adam`` and
     ``AdamW`` to a compensated EMA, ``Nadam`` to the ARMA1 of its look-ahead
@@ -23,10 +29,24 @@ def gradient_filter_of(obj):
     """
     import keras
 
+    from kerastools.optimizers import ChainOptimizer
     from kerastools.optimizers import FilterOptimizer
+    from kerastools.optimizers import stages as st
 
     if isinstance(obj, ARMAFilter):
         return obj
+    if isinstance(obj, ChainOptimizer) and not isinstance(obj, FilterOptimizer):
+        chain = obj.stages
+        found = None  # the last stage that is (or completes) the gradient filter
+        for i, stage in enumerate(chain):
+            if isinstance(stage, st.Filter):
+                f = stage.current_filter()
+                if i + 1 < len(chain) and isinstance(chain[i + 1], st.NesterovLookahead):
+                    return _nadam_filter(-f.a[0])
+                found = f
+            elif stage.as_filter() is not None:  # LionFilter, the paper_stages filters
+                found = stage.as_filter()
+        return ARMAFilter([1.0], name="none") if found is None else found
     if isinstance(obj, FilterOptimizer):
         f = obj.gradient_filter
         if f is None:

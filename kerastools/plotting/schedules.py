@@ -78,16 +78,25 @@ def plot_schedule(schedule, steps, ax=None, label=None, steps_per_epoch=None, lo
 
 
 def plot_lr_finder(result, ax=None, title="LR range test"):
-    """Loss against learning rate (log x) with the suggestions marked.
+    """Loss against learning rate (log x) with the three suggestions marked.
 
     Args:
-        result: an ``LRFinderResult``.
+        result: an ``LRFinderResult`` or the ``LRFinder`` that made it.
         ax: an existing axes. Defaults to `None`.
         title: Defaults to `"LR range test"`.
 
     Returns:
-        The ``matplotlib.figure.Figure``.
+        The ``matplotlib.figure.Figure``: the raw and the smoothed loss, one
+        dotted vertical line per suggestion (``steepest``,
+        ``minimum_over_10``, ``valley``) labelled with its rate, and a dot on
+        the smoothed curve at each.
     """
+    if getattr(result, "result", None) is not None and not hasattr(result, "learning_rates"):
+        result = result.result
+    if not hasattr(result, "learning_rates"):
+        raise ValueError(
+            "Argument `result` must be an LRFinderResult or an LRFinder that has run. "
+            f"Received: result={result!r}")
     if ax is None:
         fig = Figure(figsize=(6.5, 4.0), layout="constrained")
         ax = fig.add_subplot(1, 1, 1)
@@ -96,11 +105,16 @@ def plot_lr_finder(result, ax=None, title="LR range test"):
     lrs, losses, smooth = result.learning_rates, result.losses, result.smoothed_losses
     ax.plot(lrs, losses, color="0.7", linewidth=0.8, label="loss")
     ax.plot(lrs, smooth, color="C0", label="smoothed (compensated EMA)")
-    markers = {"steepest": "C1", "minimum_over_10": "C2"}
+    markers = {"steepest": "C1", "minimum_over_10": "C2", "valley": "C3"}
     for name, color in markers.items():
         lr = result.suggestions.get(name)
         if lr is not None:
             ax.axvline(lr, color=color, linestyle=":", label=f"{name}: {lr:.2g}")
+    for name, color in markers.items():
+        lr = result.suggestions.get(name)
+        if lr is not None and len(lrs):
+            i = int(np.argmin(np.abs(np.log(lrs) - np.log(lr))))
+            ax.scatter([lrs[i]], [smooth[i]], color=color, zorder=3)
     ax.set_xscale("log")
     finite = smooth[np.isfinite(smooth)]
     if len(finite):

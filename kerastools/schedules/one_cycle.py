@@ -93,8 +93,8 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     ```python
     schedule = kerastools.schedules.OneCycle(0.1, total_steps=epochs * steps_per_epoch)
-    optimizer = keras.optimizers.SGD(schedule, momentum=0.9)
-    callbacks = [kerastools.callbacks.MomentumScheduler(schedule.momentum_schedule())]
+    optimizer = kerastools.optimizers.momentum(
+        schedule, momentum=schedule.momentum_schedule())  # the momentum cycles in the step
     ```
     """
 

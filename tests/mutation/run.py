@@ -60,7 +60,7 @@ FILTERS = "kerastools/filters/arma.py"
 OPTIMIZER = "kerastools/optimizers/filter_optimizer.py"
 PRESETS = "kerastools/optimizers/presets.py"
 NORMS = "kerastools/callbacks/weight_norms.py"
-NORMS_CORE = "kerastools/diagnostics/weights.py"
+NORMS_CORE = "kerastools/monitoring/weights.py"
 LOADER = "kerastools/datasets/fashion_mnist.py"
 SPACE = "kerastools/tuning/search_space.py"
 
@@ -194,20 +194,25 @@ MUTANTS = [
            "boundaries = [s - 1 for s in drop_steps]", "boundaries = list(drop_steps)",
            (f"{T_SCHED}::test_course_epoch_decays_built_on_keras",)),
     # ------------------------------------------------------------ weight norms
-    Mutant("norms-model-l1-max", NORMS,
-           "values.append([float(np.sum(row))])", "values.append([float(np.max(row))])",
+    Mutant("norms-model-l1-max", NORMS_CORE,
+           "return float(np.sum(values))", "return float(np.max(values))",
            T_NORMS),
-    Mutant("norms-model-l2-sum-of-norms", NORMS,
-           "values.append([float(np.sqrt(np.sum(row**2)))])",
-           "values.append([float(np.sum(row))])",
+    Mutant("norms-model-l2-sum-of-norms", NORMS_CORE,
+           "return top * math.sqrt(float(np.sum((values / top) ** 2)))",
+           "return float(np.sum(values))",
            T_NORMS),
     Mutant("norms-l2-without-sqrt", NORMS_CORE,
-           "out[i] = np.sqrt(out[i])", "out[i] = out[i]",
+           "return scale * math.sqrt(float(np.sum(s * (c / scale) ** 2))),",
+           "return scale * float(np.sum(s * (c / scale) ** 2)),",
            T_NORMS),
     Mutant("norms-l1-as-max", NORMS_CORE,
-           "rows.append(keras.ops.segment_sum(a, ids, num_segments=n))",
-           "rows.append(keras.ops.segment_max(a, ids, num_segments=n))",
+           "return keras.ops.stack([m, c, keras.ops.sum(u * u), keras.ops.sum(u)])",
+           "return keras.ops.stack([m, c, keras.ops.sum(u * u), keras.ops.max(u)])",
            T_NORMS),
+    Mutant("norms-chunks-combined-without-rescaling", NORMS_CORE,
+           "float(np.sum(s * (c / scale) ** 2))", "float(np.sum(s))",
+           ("tests/test_weight_norms.py::"
+            "test_weight_norms_exact_for_very_large_and_very_small_weights[huge]",)),
     Mutant("norms-bias-rank-off-by-one", NORMS_CORE,
            "return len(variable.shape) <= 1", "return len(variable.shape) < 1",
            T_NORMS),

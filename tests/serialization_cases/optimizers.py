@@ -3,10 +3,15 @@
 import keras
 import numpy as np
 
+from kerastools.callbacks.momentum_scheduler import MomentumScheduler
 from kerastools.filters import ARMAFilter
+from kerastools.optimizers import ChainOptimizer
+from kerastools.optimizers import Coefficient
 from kerastools.optimizers import FilterOptimizer
 from kerastools.optimizers import NadamMomentum
+from kerastools.optimizers import momentum
 from kerastools.optimizers import nadam
+from kerastools.optimizers import stages as st
 
 
 def _filter_optimizer():
@@ -31,12 +36,24 @@ def _model_with(optimizer):
     return model, x
 
 
+def _chain():
+    return ChainOptimizer(0.01, [
+        st.Filter(ARMAFilter.butterworth(2, 0.1, transient_compensation=True)),
+        st.Normalize(ARMAFilter.ema(0.99), epsilon=1e-6, amsgrad=True)], weight_decay=1e-4)
+
+
 CASES = {
+    MomentumScheduler: lambda: MomentumScheduler(
+        keras.optimizers.schedules.ExponentialDecay(0.9, 10, 0.5)),
+    ChainOptimizer: _chain,
+    Coefficient: lambda: Coefficient(0.9),
     FilterOptimizer: _filter_optimizer,
     NadamMomentum: lambda: NadamMomentum(0.95, decay=0.9),
 }
 
 MODEL_CASES = {
+    ChainOptimizer: lambda: _model_with(_chain()),
+    Coefficient: lambda: _model_with(momentum(0.01, momentum=Coefficient(0.9))),
     FilterOptimizer: lambda: _model_with(_filter_optimizer()),
     NadamMomentum: lambda: _model_with(nadam(0.01)),
 }

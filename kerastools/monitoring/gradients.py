@@ -8,7 +8,7 @@ uses the backend's autodiff (``tf.GradientTape``, ``jax.value_and_grad`` or
 import keras
 import numpy as np
 
-from kerastools.diagnostics.weights import weight_key
+from kerastools.monitoring.weights import weight_key
 
 
 def resolve_loss(model, loss=None):

@@ -1,4 +1,4 @@
-"""The course's weight initialisers that Keras does not name.
+"""Scaled initialisers that Keras does not name: a small uniform, Glorot for sigmoid units.
 
 - ``SmallUniform``: ``W = 0.001 * np.random.random(fan_in, fan_out)``, the
   initialiser the course uses to show activations vanishing in a deep tanh MLP.

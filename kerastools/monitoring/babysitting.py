@@ -23,11 +23,11 @@ import numpy as np
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive
 from kerastools._checks import check_positive_int
-from kerastools.diagnostics.activations import check_probe
-from kerastools.diagnostics.activations import probe_model
-from kerastools.diagnostics.gradients import loss_gradients
-from kerastools.diagnostics.losses import per_batch_losses
-from kerastools.diagnostics.weights import weight_key
+from kerastools.monitoring.activations import check_probe
+from kerastools.monitoring.activations import probe_model
+from kerastools.monitoring.gradients import loss_gradients
+from kerastools.monitoring.losses import per_batch_losses
+from kerastools.monitoring.weights import weight_key
 
 DEAD_ACTIVATIONS = ("relu", "relu6")
 SATURATING = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0),

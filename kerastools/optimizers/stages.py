@@ -1,0 +1,823 @@
+"""Stages: the small, serialisable transformations an optimizer is a chain of.
+
+An optimizer (``ChainOptimizer``) is a learning rate and a chain of stages,
+run in order on the update ``u`` (the gradient to begin with), then
+``w -= lr * u`` (or ``w -= u`` when a ``ScaleByLearningRate`` stage applied the
+learning rate earlier). Each stage creates its named state in
+``build(optimizer, variables)`` with the optimizer's public ``add_variable`` /
+``add_optimizer_variables`` (so ``model.save`` keeps it) and transforms the
+update in ``apply(update, ctx)`` with ``keras.ops``.
+
+Transient compensation (Adam's bias correction) comes from the filter core,
+``kerastools.filters.ARMAFilter.compensation``; no stage writes
+``1 - beta**t`` itself.
+"""
+
+import inspect
+import sys
+
+import keras
+from keras import ops
+
+from kerastools._checks import check_choice
+from kerastools._checks import check_finite
+from kerastools._checks import check_in_range
+from kerastools._checks import check_non_negative
+from kerastools.filters import ARMAFilter
+
+EPSILON_PLACEMENTS = ("outside", "inside", "outside_uncompensated")
+
+
+# ----------------------------------------------------------------- helpers
+def scalar_dtype(variable):
+    """Dtype of scalar state and compensation for ``variable``: float64 or float32.
+
+    Never the variable's float16/bfloat16 (a step response ``1 - p**t`` stalls
+    there), and never another variable's dtype (a model may mix dtypes).
+    """
+    return "float64" if keras.backend.standardize_dtype(variable.dtype) == "float64" else "float32"
+
+
+def _is_serializable_callable(value):
+    """A Keras built-in object, or a class/function registered for serialization."""
+    if inspect.isfunction(value) or inspect.isbuiltin(value) or inspect.ismethod(value):
+        if getattr(value, "__name__", "") == "<lambda>":
+            return False
+        name = keras.saving.get_registered_name(value)
+        return keras.saving.get_registered_object(name) is value
+    cls = type(value)
+    if cls.__module__.split(".")[0] == "keras":
+        return True
+    name = keras.saving.get_registered_name(cls)
+    return keras.saving.get_registered_object(name) is cls
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class Coefficient:
+    """A coefficient held in an optimizer variable, set between steps by a callback.
+
+    Where a preset takes a float or a schedule for ``momentum``/``beta_1``, a
+    ``Coefficient(0.95)`` makes the filter read its pole from a scalar
+    optimizer variable (named ``<stage>_coefficient``) that
+    ``ChainOptimizer.set_coefficient`` assigns, e.g. from
+    ``kerastools.callbacks.MomentumScheduler``. A schedule passed directly
+    (``momentum=schedule``) costs nothing per batch and is preferred.
+
+    Args:
+        value: initial value, a float in [0, 1).
+
+    Example:
+
+    >>> opt = kerastools.optimizers.momentum(0.1, momentum=Coefficient(0.95))
+    """
+
+    def __init__(self, value):
+        self.value = check_in_range("value", value, 0.0, 1.0)
+
+    def get_config(self):
+        return {"value": self.value}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"Coefficient({self.value!r})"
+
+
+def check_coefficient(name, value, low=0.0, high=1.0, allow_none=True):
+    """A float in ``[low, high)``, a serialisable schedule of the iteration, or None.
+
+    Schedules must survive ``model.save``/``load_model``: a Keras built-in
+    ``LearningRateSchedule``, or a class or function registered with
+    ``keras.saving.register_keras_serializable``. Lambdas and unregistered
+    callables are refused here rather than at load time.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, dict):
+        value = keras.saving.deserialize_keras_object(value)
+    if isinstance(value, Coefficient):
+        return value
+    if callable(value) and not isinstance(value, keras.Variable):
+        if not _is_serializable_callable(value):
+            raise ValueError(
+                f"Argument `{name}` must be a float or a serialisable schedule: a "
+                "keras.optimizers.schedules.LearningRateSchedule, or a class or function "
+                "decorated with @keras.saving.register_keras_serializable(package=...) so "
+                "that a saved model can be loaded. A lambda or an unregistered function "
+                f"cannot be saved. Received: {name}={value!r}"
+            )
+        return value
+    v = check_finite(name, value)
+    if not low <= v < high:
+        raise ValueError(f"Argument `{name}` must be in [{low}, {high}). Received: {name}={value!r}")
+    return v
+
+
+def serialize_coefficient(value):
+    """JSON-safe form of a float, None or schedule coefficient."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return keras.saving.serialize_keras_object(value)
+
+
+def coefficient_value(value, ctx, dtype=None, offset=0):
+    """A coefficient at step ``iterations + offset``, cast to ``dtype`` (default the variable's).
+
+    A ``Coefficient`` is read from the optimizer variable its stage created
+    (``ctx.optimizer.coefficient_variable(stage_name)``) by the stage itself.
+    """
+    dtype = dtype or ctx.dtype
+    if isinstance(value, keras.Variable):
+        return ops.cast(value, dtype)
+    if callable(value):
+        value = value(ctx.iterations + offset if offset else ctx.iterations)
+    return ops.cast(value, dtype)
+
+
+def check_filter(name, value):
+    """An ``ARMAFilter`` (or its serialised form)."""
+    if isinstance(value, dict):
+        value = keras.saving.deserialize_keras_object(value)
+    if not isinstance(value, ARMAFilter):
+        raise ValueError(
+            f"Argument `{name}` must be a kerastools.filters.ARMAFilter. Received: {name}={value!r}"
+        )
+    return value
+
+
+def _check_name(name):
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"Argument `name` must be a non-empty string. Received: name={name!r}")
+    return name
+
+
+def dense(gradient, variable):
+    """A gradient as a dense tensor: TensorFlow's ``IndexedSlices`` (an
+    ``Embedding``'s sparse gradient) is scattered into zeros, as Keras'
+    optimizers do through their sparse ``ops``."""
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(gradient, tf.IndexedSlices):
+        return ops.add(ops.zeros(variable.shape, gradient.dtype), gradient)
+    return gradient
+
+
+class StepContext:
+    """What a stage sees at one ``update_step`` (read-only by convention).
+
+    Attributes:
+        optimizer: the ``ChainOptimizer`` (use its ``assign``/``assign_add``).
+        variable: the model variable being updated.
+        index: its position in the optimizer's variable list (picks the slot).
+        gradient: the dense gradient, cast to the variable dtype.
+        dtype: the variable dtype (a string).
+        iterations: ``optimizer.iterations`` (steps taken before this one).
+        learning_rate: the learning rate cast to ``dtype``.
+        is_first: True for the first variable updated in this ``apply`` call
+            (update once-per-step scalar state then).
+
+    ``cached(key, compute)`` shares a per-step value (a closed-form bias
+    correction) between the variables of one ``apply`` call.
+    """
+
+    def __init__(self, optimizer, variable, index, gradient, learning_rate, is_first,
+                 cache=None):
+        self.optimizer = optimizer
+        self._cache = {} if cache is None else cache
+        self.variable = variable
+        self.index = index
+        self.dtype = keras.backend.standardize_dtype(variable.dtype)
+        self.gradient = gradient
+        self.iterations = optimizer.iterations
+        self.learning_rate = learning_rate
+        self.is_first = is_first
+        self._step = None
+
+    def cached(self, key, compute):
+        """``compute()`` once per ``apply`` call and ``key`` (e.g. a bias correction
+        that depends only on the step and the dtype), shared by all variables."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    @property
+    def step(self):
+        """``iterations + 1`` as a float in ``scalar_dtype(variable)`` (1-based step)."""
+        if self._step is None:
+            self._step = ops.cast(self.iterations + 1, scalar_dtype(self.variable))
+        return self._step
+
+
+# ------------------------------------------------------------------- stages
+@keras.saving.register_keras_serializable(package="kerastools")
+class Stage:
+    """Base class of optimizer stages: ``build`` creates state, ``apply`` transforms the update.
+
+    Subclasses set their state in ``build(optimizer, variables)`` with the
+    optimizer's public variable factories, and return the transformed update
+    from ``apply(update, ctx)`` (a ``StepContext``). ``get_config`` returns
+    every constructor argument (JSON-safe); ``name`` prefixes the names of the
+    stage's optimizer variables.
+
+    Args:
+        name: prefix of the stage's variable names. Defaults to `"stage"`.
+    """
+
+    pole = None  # a Filter/Normalize pole; a Coefficient makes it settable between steps
+
+    def __init__(self, name="stage"):
+        self.name = _check_name(name)
+
+    def coefficient_variable(self):
+        """The optimizer variable of a ``Coefficient`` pole, else None."""
+        return None
+
+    def as_filter(self):
+        """The ``ARMAFilter`` this stage applies to the update (for frequency
+        responses), or None for a stage that is not a linear filter of it."""
+        return None
+
+    def build(self, optimizer, variables):
+        """Creates the stage's state (optimizer variables). Default: none."""
+
+    def apply(self, update, ctx):
+        """Returns the transformed update. Default: unchanged."""
+        return update
+
+    def get_config(self):
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _per_variable(optimizer, variables, names, initializer="zeros"):
+    """Per-parameter slots: a list (one per variable) of tuples (one per name)."""
+    if not names:
+        return [() for _ in variables]
+    lists = optimizer.add_optimizer_variables(variables, list(names), initializer=initializer)
+    return [tuple(lst[i] for lst in lists) for i in range(len(variables))]
+
+
+def _scalars(optimizer, variables, names, value=0.0):
+    """Per-variable scalar slots in ``scalar_dtype`` of each variable."""
+    out = []
+    for v in variables:
+        prefix = v.path.replace("/", "_") if hasattr(v, "path") else str(v.name)
+        out.append(tuple(
+            optimizer.add_variable((), initializer=keras.initializers.Constant(value),
+                                   dtype=scalar_dtype(v), name=f"{prefix}_{n}")
+            for n in names))
+    return out
+
+
+def _slot_names(name, count):
+    return [name] if count == 1 else [f"{name}_{i}" for i in range(count)]
+
+
+class _FilterRunner:
+    """Runs an ``ARMAFilter`` with a fixed or scheduled pole on per-variable state.
+
+    Shared by ``Filter`` and ``Normalize`` (not a stage itself).
+    """
+
+    def __init__(self, filt, pole, incremental):
+        self.filter = filt
+        self.pole = pole
+        self.incremental = incremental
+        self.coefficient = None
+
+    def build(self, optimizer, variables, name, initializer="zeros"):
+        f = self.filter
+        self.coefficient = None
+        if isinstance(self.pole, Coefficient):
+            dtype = "float64" if any(scalar_dtype(v) == "float64" for v in variables) else "float32"
+            self.coefficient = optimizer.add_variable(
+                (), initializer=keras.initializers.Constant(self.pole.value), dtype=dtype,
+                name=f"{name}_coefficient")
+        self.state = _per_variable(optimizer, variables, _slot_names(name, f.order), initializer)
+        n = (f.compensation_state_size(scheduled=self.pole is not None and not isinstance(
+            self.pole, float))
+             if f.transient_compensation else 0)
+        self.step_state = _scalars(optimizer, variables, _slot_names(f"{name}_step_response", n))
+
+    def coefficients(self, ctx, dtype):
+        if self.pole is None:
+            return self.filter.b, self.filter.a
+        # An explicit pole is cast before 1 - p is formed (Keras' Nadam does so).
+        pole = self.coefficient if self.coefficient is not None else self.pole
+        return self.filter.with_pole(coefficient_value(pole, ctx, dtype))
+
+    def run(self, x, ctx, state=None):
+        """``(y_raw, scale or None)``; assigns the new state (``state`` overrides the slots)."""
+        f = self.filter
+        b, a = self.coefficients(ctx, ctx.dtype)
+        state = self.state[ctx.index] if state is None else state
+        y, new = f.recursion(x, state, b, a, incremental=self.incremental)
+        for var, value in zip(state, new):
+            ctx.optimizer.assign(var, value)
+        if not f.transient_compensation:
+            return y, None
+        sdtype = scalar_dtype(ctx.variable)
+        step_state = self.step_state[ctx.index]
+        if not step_state and (self.pole is None or isinstance(self.pole, float)):
+            # Closed form of a fixed pole: one value per step and dtype for all variables.
+            def closed_form():
+                cb, ca = self.coefficients(ctx, sdtype) if self.pole is not None else (b, a)
+                return ops.cast(f.compensation(ctx.step, (), cb, ca, dtype=sdtype)[0], ctx.dtype)
+
+            return y, ctx.cached((id(self), ctx.dtype), closed_form)
+        if step_state or self.pole is not None:
+            b, a = self.coefficients(ctx, sdtype)
+        scale, new_s = f.compensation(ctx.step, step_state, b, a, dtype=sdtype)
+        for var, value in zip(step_state, new_s):
+            ctx.optimizer.assign(var, value)
+        return y, ops.cast(scale, ctx.dtype)
+
+
+def _check_pole_family(name, filt, pole):
+    if pole is not None:
+        try:
+            filt.with_pole(0.5)
+        except ValueError:
+            raise ValueError(
+                f"Argument `{name}` can only replace the pole of an AR1 or Nesterov filter; "
+                f"the filter is {filt!r}. Received: {name}={pole!r}"
+            ) from None
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class ScaleByLearningRate(Stage):
+    """Multiplies the update by the learning rate at this point of the chain.
+
+    ``u = lr * u``. Keras' ``SGD(momentum=...)`` filters ``lr * g`` (so a
+    learning-rate schedule enters the momentum state); a chain without this
+    stage multiplies by the learning rate after its last stage.
+
+    Args:
+        name: Defaults to `"learning_rate"`.
+    """
+
+    def __init__(self, name="learning_rate"):
+        super().__init__(name=name)
+
+    def apply(self, update, ctx):
+        return ops.multiply(update, ctx.learning_rate)
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class Filter(Stage):
+    """ARMA filter of the update, transient-compensated when the filter is.
+
+    Reference: the course's optimizers-as-ARMA-filters table; Kingma & Ba
+    (2015), section 3 (bias correction = compensation of an EMA).
+
+    ```
+    u = G(u) / s_G(t)     # s_G: DC-normalised step response (1 if uncompensated)
+    ```
+
+    Args:
+        filter: a ``kerastools.filters.ARMAFilter``.
+        pole: `None` (the filter's own), a float in [0, 1) or a schedule of
+            the iteration replacing the pole of an AR1/Nesterov filter; an
+            explicit pole is cast to the variable dtype before ``1 - p``.
+            Defaults to `None`.
+        incremental: write a unit-DC-gain AR1 as ``y + (x - y)(1 - p)``
+            (Keras' Adam rounding); `None`: when the filter is a compensated
+            unit-DC-gain AR1. Defaults to `None`.
+        name: prefix of the state variables. Defaults to `"momentum"`.
+
+    Example:
+
+    >>> Filter(ARMAFilter.butterworth(2, 0.05, transient_compensation=True))
+    """
+
+    def __init__(self, filter, pole=None, incremental=None, name="momentum"):  # noqa: A002
+        super().__init__(name=name)
+        self.filter = check_filter("filter", filter)
+        self.pole = check_coefficient("pole", pole)
+        _check_pole_family("pole", self.filter, self.pole)
+        if incremental is not None and not isinstance(incremental, bool):
+            raise ValueError(f"Argument `incremental` must be a bool or None. "
+                             f"Received: incremental={incremental!r}")
+        self.incremental = incremental
+        auto = self.filter.family() == "ar1_dc" and self.filter.transient_compensation
+        self._runner = _FilterRunner(self.filter, self.pole,
+                                     auto if incremental is None else incremental)
+
+    def build(self, optimizer, variables):
+        self._runner.build(optimizer, variables, self.name)
+
+    def apply(self, update, ctx):
+        y, scale = self._runner.run(update, ctx)
+        return y if scale is None else ops.divide(y, scale)
+
+    def coefficient_variable(self):
+        return self._runner.coefficient
+
+    def as_filter(self):
+        return self.current_filter()
+
+    def current_filter(self, step=None):
+        """The ``ARMAFilter`` in use (the pole at ``step`` for a schedule; 0 if None)."""
+        f = self.filter
+        if self.pole is None:
+            return f
+        if isinstance(self.pole, Coefficient):
+            p = self.pole.value
+        elif callable(self.pole):
+            p = self.pole(0 if step is None else step)
+        else:
+            p = self.pole
+        b, a = f.with_pole(float(keras.ops.convert_to_numpy(p)))
+        return ARMAFilter(b, a, f.transient_compensation, name=f.name)
+
+    def get_config(self):
+        return {"filter": keras.saving.serialize_keras_object(self.filter),
+                "pole": serialize_coefficient(self.pole), "incremental": self.incremental,
+                "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class Normalize(Stage):
+    """Divides the update by the root of a filter of ``g**2`` (the raw gradient).
+
+    Reference: Tieleman & Hinton (2012) RMSprop; Duchi et al. (2011) Adagrad;
+    Kingma & Ba (2015) Adam; Reddi et al. (2018) AMSGrad; Graves (2013)
+    centred RMSprop.
+
+    ```
+    n = N(g**2)                         (initial output initial_value)
+    n = max(n, 0)                       for a filter that can undershoot
+    n = n - C(g)**2 / s_N               centered: C = N's recursion on g
+    n = n_max = max(n_max, n)           amsgrad
+    u = u / (sqrt(n / s_N) + eps)       epsilon_placement="outside"
+    u = u / sqrt(n / s_N + eps)         "inside" (RMSprop, Adagrad, Adadelta)
+    u = u * sqrt(s_N) / (sqrt(n) + eps) "outside_uncompensated" (Keras' Adam)
+    ```
+
+    Args:
+        filter: ``ARMAFilter`` of ``g**2``.
+        epsilon: float >= 0. Defaults to `1e-7`.
+        epsilon_placement: see above. Defaults to `"outside"`.
+        pole: `None`, float or schedule replacing the filter's pole.
+            Defaults to `None`.
+        initial_value: initial filter output (Adagrad's
+            ``initial_accumulator_value``; AR1 forms only). Defaults to `0.0`.
+        centered: subtract the square of the filtered gradient.
+            Defaults to `False`.
+        amsgrad: divide by the running maximum of ``n``. Defaults to `False`.
+        incremental: as in ``Filter``. Defaults to `None`.
+        name: prefix of the state variables. Defaults to `"velocity"`.
+
+    Example:
+
+    >>> Normalize(ARMAFilter.ema(0.999), epsilon=1e-7,
+    ...           epsilon_placement="outside_uncompensated")
+    """
+
+    def __init__(self, filter, epsilon=1e-7, epsilon_placement="outside", pole=None,  # noqa: A002
+                 initial_value=0.0, centered=False, amsgrad=False, incremental=None,
+                 name="velocity"):
+        super().__init__(name=name)
+        self.filter = check_filter("filter", filter)
+        self.epsilon = check_non_negative("epsilon", epsilon)
+        self.epsilon_placement = check_choice("epsilon_placement", epsilon_placement,
+                                              EPSILON_PLACEMENTS)
+        self.pole = check_coefficient("pole", pole)
+        _check_pole_family("pole", self.filter, self.pole)
+        self.initial_value = check_non_negative("initial_value", initial_value)
+        if self.initial_value and self.filter.order != 1:
+            raise ValueError("Argument `initial_value` needs a first-order filter. "
+                             f"Received: initial_value={initial_value!r}")
+        for arg, v in (("centered", centered), ("amsgrad", amsgrad)):
+            if not isinstance(v, bool):
+                raise ValueError(f"Argument `{arg}` must be a bool. Received: {arg}={v!r}")
+        self.centered, self.amsgrad = centered, amsgrad
+        if incremental is not None and not isinstance(incremental, bool):
+            raise ValueError(f"Argument `incremental` must be a bool or None. "
+                             f"Received: incremental={incremental!r}")
+        self.incremental = incremental
+        auto = self.filter.family() == "ar1_dc" and self.filter.transient_compensation
+        self._runner = _FilterRunner(self.filter, self.pole,
+                                     auto if incremental is None else incremental)
+        self._clip = self.filter.family() is None
+
+    def build(self, optimizer, variables):
+        init = keras.initializers.Constant(self.initial_value) if self.initial_value else "zeros"
+        self._runner.build(optimizer, variables, self.name, init)
+        order = self.filter.order
+        self.mean = (_per_variable(optimizer, variables, _slot_names(f"{self.name}_mean", order))
+                     if self.centered else None)
+        self.maximum = (_per_variable(optimizer, variables, [f"{self.name}_max"])
+                        if self.amsgrad else None)
+
+    def apply(self, update, ctx):
+        g = ctx.gradient
+        n, scale = self._runner.run(ops.square(g), ctx)
+        if self._clip:
+            n = ops.maximum(n, 0.0)
+        if self.centered:
+            c, _ = self._runner.run(g, ctx, state=self.mean[ctx.index])
+            c2 = ops.square(c)
+            n = ops.subtract(n, c2 if scale is None else ops.divide(c2, scale))
+        if self.amsgrad:
+            (n_max,) = self.maximum[ctx.index]
+            n = ops.maximum(n_max, n)
+            ctx.optimizer.assign(n_max, n)
+        eps = self.epsilon
+        if self.epsilon_placement == "outside_uncompensated":
+            den = ops.add(ops.sqrt(n), eps)
+            if scale is not None:
+                update = ops.multiply(update, ops.sqrt(scale))
+            return ops.divide(update, den)
+        if scale is not None:
+            n = ops.divide(n, scale)
+        if self.epsilon_placement == "inside":
+            return ops.divide(update, ops.sqrt(ops.add(n, eps)))
+        return ops.divide(update, ops.add(ops.sqrt(n), eps))
+
+    def coefficient_variable(self):
+        return self._runner.coefficient
+
+    def current_filter(self):
+        return self.filter
+
+    def get_config(self):
+        return {"filter": keras.saving.serialize_keras_object(self.filter),
+                "epsilon": self.epsilon, "epsilon_placement": self.epsilon_placement,
+                "pole": serialize_coefficient(self.pole), "initial_value": self.initial_value,
+                "centered": self.centered, "amsgrad": self.amsgrad,
+                "incremental": self.incremental, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class UpdateRMS(Stage):
+    """Multiplies by the RMS of past updates (Adadelta's units correction).
+
+    Reference: Zeiler (2012), "ADADELTA", Algorithm 1.
+
+    ```
+    u = sqrt(D + eps) * u
+    D = rho * D + (1 - rho) * u**2
+    ```
+
+    Args:
+        rho: float in [0, 1) or schedule. Defaults to `0.95`.
+        epsilon: float >= 0. Defaults to `1e-7`.
+        name: Defaults to `"delta"`.
+    """
+
+    def __init__(self, rho=0.95, epsilon=1e-7, name="delta"):
+        super().__init__(name=name)
+        self.rho = check_coefficient("rho", rho, allow_none=False)
+        if isinstance(self.rho, Coefficient):
+            raise ValueError(f"Argument `rho` must be a float or a schedule. Received: rho={rho!r}")
+        self.epsilon = check_non_negative("epsilon", epsilon)
+        p = 0.5 if callable(self.rho) else self.rho
+        self._runner = _FilterRunner(ARMAFilter.ar1(p), self.rho if callable(self.rho) else None,
+                                     False)
+
+    def build(self, optimizer, variables):
+        self._runner.build(optimizer, variables, self.name)
+
+    def apply(self, update, ctx):
+        (d,) = self._runner.state[ctx.index]
+        out = ops.multiply(ops.sqrt(ops.add(d, self.epsilon)), update)
+        self._runner.run(ops.square(out), ctx)
+        return out
+
+    def get_config(self):
+        return {"rho": serialize_coefficient(self.rho), "epsilon": self.epsilon,
+                "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class NesterovLookahead(Stage):
+    """Dozat's Nesterov look-ahead of an uncompensated EMA ``m`` (Keras' Nadam).
+
+    Reference: Dozat (2016), "Incorporating Nesterov momentum into Adam".
+    Comes right after ``Filter(ARMAFilter.ar1(beta_1), pole=beta_1)``.
+
+    ```
+    u_t = beta_1 (1 - 0.5 decay**t);  P_t = prod_{k<=t} u_k (a scalar per variable)
+    u = u_{t+1} m / (1 - P_{t+1}) + (1 - u_t) g / (1 - P_t)
+    ```
+
+    Args:
+        beta_1: float in [0, 1). Defaults to `0.9`.
+        decay: float in (0, 1]. Defaults to `0.96`.
+        name: Defaults to `"u_product"`.
+    """
+
+    def __init__(self, beta_1=0.9, decay=0.96, name="u_product"):
+        super().__init__(name=name)
+        self.beta_1 = check_in_range("beta_1", beta_1, 0.0, 1.0)
+        self.decay = check_in_range("decay", decay, 0.0, 1.0, low_closed=False, high_closed=True)
+
+    def build(self, optimizer, variables):
+        # One product per variable (in its scalar dtype): a single shared scalar, as
+        # Keras keeps, is not safely assigned inside MirroredStrategy's per-variable update.
+        self.products = _scalars(optimizer, variables, [self.name], value=1.0)
+
+    def momentum_at(self, t, dtype):
+        """``u_t = beta_1 (1 - 0.5 decay**t)`` for the 1-based step ``t``, in ``dtype``."""
+        t = ops.cast(t, dtype)
+        return ops.cast(self.beta_1, dtype) * (
+            1.0 - 0.5 * ops.power(ops.cast(self.decay, dtype), t))
+
+    def apply(self, update, ctx):
+        dtype = ctx.dtype
+        t = ctx.iterations + 1
+        u_t = self.momentum_at(t, dtype)
+        u_next = self.momentum_at(t + 1, dtype)
+        (product,) = self.products[ctx.index]
+        pdtype = product.dtype
+        if keras.backend.backend() == "torch":
+            # Keras' PyTorch Nadam multiplies by u_t computed in the dtype.
+            new = product * self.momentum_at(t, pdtype)
+        else:
+            # Keras' generic Nadam: (P * beta_1) * (1 - 0.5 * decay**t).
+            new = (product * self.beta_1) * (
+                1.0 - 0.5 * ops.power(self.decay, ops.cast(t, pdtype)))
+        ctx.optimizer.assign(product, new)
+        prod_t = ops.cast(new, dtype)
+        prod_next = prod_t * u_next
+        g = ctx.gradient
+        return ops.add(ops.divide(ops.multiply(u_next, update), 1.0 - prod_next),
+                       ops.divide(ops.multiply(1.0 - u_t, g), 1.0 - prod_t))
+
+    def get_config(self):
+        return {"beta_1": self.beta_1, "decay": self.decay, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class Sign(Stage):
+    """``u = sign(u)`` (Lion). Reference: Chen et al. (2023), "Symbolic Discovery of
+    Optimization Algorithms".
+
+    Args:
+        name: Defaults to `"sign"`.
+    """
+
+    def __init__(self, name="sign"):
+        super().__init__(name=name)
+
+    def apply(self, update, ctx):
+        return ops.sign(update)
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class LionFilter(Stage):
+    """Lion's interpolated momentum: the ARMA(1, 1) filter ``b = [1-b1, b1-b2]``, ``a = [-b2]``.
+
+    Reference: Chen et al. (2023), Algorithm 2 (Keras' ``Lion``). Written in
+    Keras' state form (the state is the EMA ``m`` of ``g`` with ``beta_2``):
+
+    ```
+    u = beta_1 m + (1 - beta_1) g
+    m = beta_2 m + (1 - beta_2) g
+    ```
+
+    Args:
+        beta_1: float in [0, 1). Defaults to `0.9`.
+        beta_2: float in [0, 1). Defaults to `0.99`.
+        name: Defaults to `"momentum"`.
+    """
+
+    def __init__(self, beta_1=0.9, beta_2=0.99, name="momentum"):
+        super().__init__(name=name)
+        self.beta_1 = check_in_range("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = check_in_range("beta_2", beta_2, 0.0, 1.0)
+
+    def as_filter(self):
+        """The equivalent ``ARMAFilter`` (for frequency responses)."""
+        b1, b2 = self.beta_1, self.beta_2
+        return ARMAFilter([1.0 - b1, b1 - b2], [-b2], name=f"Lion({b1:g}, {b2:g})")
+
+    def build(self, optimizer, variables):
+        self.m = _per_variable(optimizer, variables, [self.name])
+
+    def apply(self, update, ctx):
+        (m,) = self.m[ctx.index]
+        b1 = ops.cast(self.beta_1, ctx.dtype)
+        b2 = ops.cast(self.beta_2, ctx.dtype)
+        out = ops.add(ops.multiply(m, b1), ops.multiply(update, 1.0 - b1))
+        ctx.optimizer.assign(m, ops.add(ops.multiply(m, b2), ops.multiply(update, 1.0 - b2)))
+        return out
+
+    def get_config(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class TrustRatio(Stage):
+    """Layer-wise trust ratio ``||w|| / ||u||`` (1 where either norm is 0), LAMB.
+
+    Reference: You et al. (2020), "Large Batch Optimization for Deep Learning:
+    Training BERT in 76 minutes", Algorithm 2 (Keras' ``Lamb``).
+
+    Args:
+        name: Defaults to `"trust_ratio"`.
+    """
+
+    def __init__(self, name="trust_ratio"):
+        super().__init__(name=name)
+
+    def apply(self, update, ctx):
+        w_norm = ops.sqrt(ops.sum(ops.power(ctx.variable, 2)))
+        u_norm = ops.sqrt(ops.sum(ops.power(update, 2)))
+        ratio = ops.where(ops.greater(w_norm, 0),
+                          ops.where(ops.greater(u_norm, 0), w_norm / u_norm, 1.0), 1.0)
+        return ops.multiply(ratio, update)
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class InfinityNorm(Stage):
+    """Divides by the exponentially weighted infinity norm of the gradient (Adamax).
+
+    Reference: Kingma & Ba (2015), section 7.1.
+
+    ```
+    r = max(beta_2 r, |g|);   u = u / (r + eps)
+    ```
+
+    Args:
+        beta_2: float in [0, 1). Defaults to `0.999`.
+        epsilon: float >= 0. Defaults to `1e-7`.
+        name: Defaults to `"norm"`.
+    """
+
+    def __init__(self, beta_2=0.999, epsilon=1e-7, name="norm"):
+        super().__init__(name=name)
+        self.beta_2 = check_in_range("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = check_non_negative("epsilon", epsilon)
+
+    def build(self, optimizer, variables):
+        self.r = _per_variable(optimizer, variables, [self.name])
+
+    def apply(self, update, ctx):
+        (r,) = self.r[ctx.index]
+        r_new = ops.maximum(ops.multiply(self.beta_2, r), ops.abs(ctx.gradient))
+        ctx.optimizer.assign(r, r_new)
+        return ops.divide(update, ops.add(r_new, self.epsilon))
+
+    def get_config(self):
+        return {"beta_2": self.beta_2, "epsilon": self.epsilon, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="kerastools")
+class WeightDecay(Stage):
+    """Decoupled weight decay as a stage: ``u = u + rate * w``.
+
+    Reference: Loshchilov & Hutter (2019), "Decoupled Weight Decay
+    Regularization". Placed before the (final) learning rate it gives
+    ``w -= lr * (u + rate * w)``, AdamW's decay. The presets use Keras' own
+    ``weight_decay=`` argument instead (same update, plus
+    ``exclude_from_weight_decay``); this stage places decay anywhere in a chain
+    (e.g. before a ``TrustRatio``, as LAMB's paper does).
+
+    Args:
+        rate: float >= 0. Defaults to `0.004`.
+        name: Defaults to `"weight_decay"`.
+    """
+
+    def __init__(self, rate=0.004, name="weight_decay"):
+        super().__init__(name=name)
+        self.rate = check_non_negative("rate", rate)
+
+    def apply(self, update, ctx):
+        return ops.add(update, ops.multiply(ops.cast(self.rate, ctx.dtype), ctx.variable))
+
+    def get_config(self):
+        return {"rate": self.rate, "name": self.name}
+
+
+__all__ = [
+    "EPSILON_PLACEMENTS",
+    "Coefficient",
+    "Filter",
+    "InfinityNorm",
+    "LionFilter",
+    "NesterovLookahead",
+    "Normalize",
+    "ScaleByLearningRate",
+    "Sign",
+    "Stage",
+    "StepContext",
+    "TrustRatio",
+    "UpdateRMS",
+    "WeightDecay",
+    "check_coefficient",
+    "check_filter",
+    "coefficient_value",
+    "dense",
+    "scalar_dtype",
+    "serialize_coefficient",
+]
