@@ -57,7 +57,7 @@ T_SCHED = "tests/test_schedules.py"
 T_ROUND_TRIP = "tests/test_serialization.py::test_model_round_trip"
 
 FILTERS = "kerastools/filters/arma.py"
-OPTIMIZER = "kerastools/optimizers/filter_optimizer.py"
+OPTIMIZER = "kerastools/optimizers/stages.py"
 PRESETS = "kerastools/optimizers/presets.py"
 NORMS = "kerastools/callbacks/weight_norms.py"
 NORMS_CORE = "kerastools/monitoring/weights.py"
@@ -98,52 +98,57 @@ MUTANTS = [
            (f"{T_FILTERS}::test_butterworth",)),
     # ---------------------------------------------------------- optimizer core
     Mutant("optimizer-epsilon-inside-moved-outside", OPTIMIZER,
-           "denominator = ops.sqrt(n + eps) if", "denominator = ops.sqrt(n) + eps if",
+           "return ops.divide(update, ops.sqrt(ops.add(n, eps)))",
+           "return ops.divide(update, ops.add(ops.sqrt(n), eps))",
            (f"{T_OPT}[rmsprop-float32]", f"{T_OPT}[adagrad-float32]")),
     Mutant("optimizer-adam-epsilon-moved-inside", OPTIMIZER,
-           "denominator = ops.sqrt(n) + eps\n", "denominator = ops.sqrt(n + eps)\n",
+           "den = ops.add(ops.sqrt(n), eps)", "den = ops.sqrt(ops.add(n, eps))",
            (f"{T_OPT}[adam-float32]",)),
     Mutant("optimizer-compensation-step-off-by-one", OPTIMIZER,
-           "t = ops.cast(self.iterations + (1 + offset), dtype)",
-           "t = ops.cast(self.iterations + offset, dtype)",
+           "self._step = ops.cast(self.iterations + 1, scalar_dtype(self.variable))",
+           "self._step = ops.cast(self.iterations, scalar_dtype(self.variable))",
            (f"{T_OPT}[adam-float32]",)),
     Mutant("optimizer-second-moment-compensation-without-sqrt", OPTIMIZER,
-           "numerator_scale = ops.sqrt(n_scale)", "numerator_scale = n_scale",
+           "update = ops.multiply(update, ops.sqrt(scale))", "update = ops.multiply(update, scale)",
            (f"{T_OPT}[adam-float32]",)),
     Mutant("optimizer-centered-sign", OPTIMIZER,
-           "n = n - (ops.square(c) if", "n = n + (ops.square(c) if",
+           "n = ops.subtract(n, c2 if scale is None", "n = ops.add(n, c2 if scale is None",
            (f"{T_OPT}[rmsprop_centered_momentum-float32]",)),
     Mutant("optimizer-amsgrad-minimum", OPTIMIZER,
            "n = ops.maximum(n_max, n)", "n = ops.minimum(n_max, n)",
            (f"{T_OPT}[adam_amsgrad-float32]",)),
     Mutant("optimizer-adadelta-epsilon-outside", OPTIMIZER,
-           "rms_update = ops.sqrt(d_state + eps)", "rms_update = ops.sqrt(d_state) + eps",
+           "out = ops.multiply(ops.sqrt(ops.add(d, self.epsilon)), update)",
+           "out = ops.multiply(ops.add(ops.sqrt(d), self.epsilon), update)",
            (f"{T_OPT}[adadelta-float32]",)),
     Mutant("optimizer-nadam-lookahead-momenta-swapped", OPTIMIZER,
-           "return (u_next * m) / (1.0 - prod_next)", "return (u_t * m) / (1.0 - prod_next)",
+           "return ops.add(ops.divide(ops.multiply(u_next, update), 1.0 - prod_next),",
+           "return ops.add(ops.divide(ops.multiply(u_t, update), 1.0 - prod_next),",
            (f"{T_OPT}[nadam-float32]",)),
     # Bugs only the serialization harness's optimizer comparison catches: a
     # state variable the optimizer does not track (so not saved, fresh after
     # load), and a config that writes a constant instead of the argument.
     Mutant("optimizer-state-variable-not-saved", OPTIMIZER,
-           "return [[self.add_variable((), initializer=keras.initializers.Constant(value),",
-           "return [[keras.Variable(keras.initializers.Constant(value), shape=(), trainable=False,",
-           (f"{T_ROUND_TRIP}[FilterOptimizer]", f"{T_ROUND_TRIP}[NadamMomentum]")),
+           "optimizer.add_variable((), initializer=keras.initializers.Constant(value),\n"
+           "                                   dtype=scalar_dtype(v), name=f\"{prefix}_{n}\")",
+           "keras.Variable(keras.initializers.Constant(value), shape=(), trainable=False,\n"
+           "                           dtype=scalar_dtype(v), name=f\"{prefix}_{n}\")",
+           (f"{T_ROUND_TRIP}[NadamMomentum]",)),
     Mutant("optimizer-config-epsilon-constant", OPTIMIZER,
-           '"epsilon": self.epsilon,', '"epsilon": 1e-7,',
-           (f"{T_ROUND_TRIP}[FilterOptimizer]",)),
+           '"epsilon": self.epsilon, "epsilon_placement"', '"epsilon": 1e-7, "epsilon_placement"',
+           (f"{T_ROUND_TRIP}[ChainOptimizer]",)),
     # ----------------------------------------------------------------- presets
     Mutant("preset-nesterov-is-momentum", PRESETS,
-           "gradient_filter=ARMAFilter.nesterov(p),",
-           'gradient_filter=ARMAFilter.ar1(p, gain="input"),',
+           "Filter(ARMAFilter.nesterov(p), pole=",
+           'Filter(ARMAFilter.ar1(p, gain="input"), pole=',
            (f"{T_OPT}[nesterov-float32]",)),
     Mutant("preset-adam-epsilon-placement", PRESETS,
            'epsilon_placement="outside_uncompensated", amsgrad=amsgrad',
            'epsilon_placement="outside", amsgrad=amsgrad',
            (f"{T_OPT}[adam-float32]",)),
     Mutant("preset-adagrad-leaky-accumulator", PRESETS,
-           "normalization_filter=ARMAFilter.accumulator(),",
-           "normalization_filter=ARMAFilter.ar1(0.999),",
+           "Normalize(ARMAFilter.accumulator(),",
+           "Normalize(ARMAFilter.ar1(0.999),",
            (f"{T_OPT}[adagrad-float32]",)),
     Mutant("preset-nadam-momentum-step-off-by-one", PRESETS,
            "ops.power(ops.cast(self.decay, dtype), t))",
@@ -234,7 +239,7 @@ MUTANTS = [
            ("tests/test_datasets.py::test_over_long_file_is_rejected",)),
     # ------------------------------------------------------------ tuning space
     Mutant("tuning-sgdr-is-one-cycle", SPACE,
-           "return schedules.SGDR(learning_rate, first * steps_per_epoch, t_mul=t_mul)",
+           "return schedules.SGDR(learning_rate, first, t_mul=t_mul)",
            "return schedules.OneCycle(learning_rate, total)",
            (T_TUNING_SCHED,)),
     Mutant("tuning-nesterov-is-momentum", SPACE,
@@ -257,12 +262,12 @@ MUTANTS = [
            "milestones=(0.5, 0.75), factor=0.2)", "milestones=(0.5, 0.75), factor=0.5)",
            (T_TUNING_SCHED,)),
     Mutant("tuning-cyclical-half-cycle-in-steps", SPACE,
-           "learning_rate / 10.0, learning_rate, half * steps_per_epoch, mode=mode)",
-           "learning_rate / 10.0, learning_rate, half, mode=mode)",
+           'half = max(1, round(total / (2 * params["cycles"])))',
+           'half = max(1, round(total / params["cycles"]))',
            (T_TUNING_SCHED,)),
     Mutant("tuning-learning-rate-range-ignored", SPACE,
-           "low, high = learning_rate_range or _LR_RANGE[kind]",
-           "low, high = _LR_RANGE[kind]",
+           "low, high = learning_rate_range",
+           "low, high = low, high",
            ("tests/test_tuning.py::test_learning_rate_range_overrides_every_preset_range",)),
 ]
 

@@ -1,5 +1,5 @@
 """Trains a tiny model for many epochs while kerastools writes its figures each
-epoch: LearningCurves (background renderer) and plotting.save_figure from a
+epoch: LearningCurves (drawing every epoch) and plotting.save_figure from a
 callback. Prints "epoch N" after each epoch so that a test can SIGKILL it mid-run."""
 
 import os
@@ -37,5 +37,6 @@ hidden = keras.layers.Dense(16, activation="relu", name="hidden")(inputs)
 model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(hidden))
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 model.fit(x, y, batch_size=8, epochs=10_000, verbose=0, validation_split=0.25,
-          callbacks=[WeightNormTracker(), LearningCurves(os.path.join(out, "curves.png"), dpi=150),
+          callbacks=[WeightNormTracker(log_to="logs"),
+                     LearningCurves(os.path.join(out, "curves.png"), dpi=150, max_overhead=None),
                      SaveNorms()])
