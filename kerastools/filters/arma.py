@@ -13,6 +13,7 @@ import numbers
 import keras
 import numpy as np
 
+from kerastools import _native
 from kerastools._checks import check_choice
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
@@ -429,18 +430,18 @@ class ARMAFilter:
         """
         b = self.b if b is None else tuple(b)
         a = self.a if a is None else tuple(a)
-        b = tuple(c if isinstance(c, float) else keras.ops.cast(c, dtype) for c in b)
-        a = tuple(c if isinstance(c, float) else keras.ops.cast(c, dtype) for c in a)
+        b = tuple(c if isinstance(c, float) else _native.cast(c, dtype) for c in b)
+        a = tuple(c if isinstance(c, float) else _native.cast(c, dtype) for c in a)
         if not state and self.order == 0:  # a pure gain: its step response is its DC gain
             return keras.ops.ones((), dtype), ()
         if not state:
             offset = 1.0 if self.family() == "nesterov" else 0.0
             p = _neg(a[0])
-            p = keras.ops.cast(p, dtype)
-            t = keras.ops.cast(t, dtype)
-            return 1.0 - keras.ops.power(p, t + offset if offset else t), ()
+            p = _native.cast(p, dtype)
+            t = _native.cast(t, dtype)
+            return 1.0 - _native.power(p, t + offset if offset else t), ()
         s, new_s = self.recursion(1.0, tuple(state), b, a)
-        s = keras.ops.cast(s, dtype)
+        s = _native.cast(s, dtype)
         dc = self.dc_gain_of(b, a)
         return (s if _is_one(dc) else s / dc), new_s
 
@@ -488,6 +489,47 @@ class ARMAFilter:
             new.append(term)
         return y, tuple(new)
 
+    def recursion_in_place(self, x, state, b=None, a=None, incremental=False):
+        """``recursion`` that updates ``state`` in place and returns ``y_raw``.
+
+        For eager PyTorch tensors (``kerastools._native.EAGER``): ``x`` and the
+        ``state`` tensors share a dtype, and the coefficients are floats or
+        0-d tensors of that dtype. The same arithmetic as ``recursion``, with
+        no copy of the state and fewer temporaries; an AR1's output is its
+        state tensor itself (read it before the next step).
+        """
+        b = self.b if b is None else tuple(b)
+        a = self.a if a is None else tuple(a)
+        if len(b) == 1 and len(a) == 1:
+            (y,) = state
+            if incremental:
+                y.lerp_(x, b[0])
+            else:
+                _native.scale_(y, _neg(a[0]))
+                _native.axpy_(y, b[0], x)
+            return y
+        if self._is_nesterov:
+            (v,) = state
+            p = _neg(a[0])
+            _native.scale_(v, p)
+            v.add_(x)
+            return _native.axpy(p, v, x)
+        if not state:
+            return _mul(b[0], x)
+        n = len(state)
+        y = _native.axpy(b[0], x, state[0])
+        for i in range(1, n + 1):
+            s = state[i - 1]
+            if i < n:
+                s.copy_(state[i])
+            else:
+                s.zero_()
+            if i < len(b) and not _is_zero(b[i]):
+                _native.axpy_(s, b[i], x)
+            if i <= len(a) and not _is_zero(a[i - 1]):
+                _native.axpy_(s, _neg(a[i - 1]), y)
+        return y
+
     @property
     def _is_nesterov(self):
         return self.family() == "nesterov"
@@ -534,7 +576,7 @@ def _mul(c, x):
         return x if c == 1.0 else x * c
     if isinstance(x, float):
         return c if x == 1.0 else c * x
-    return keras.ops.multiply(keras.ops.cast(c, x.dtype), x)
+    return _native.cast(c, x.dtype) * x
 
 
 def butterworth_coefficients(order, cutoff):

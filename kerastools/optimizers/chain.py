@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerastools import _native as xp
 from kerastools._checks import check_non_negative
 from kerastools.optimizers.stages import Coefficient
 from kerastools.optimizers.stages import ScaleByLearningRate
@@ -72,7 +73,8 @@ class ChainOptimizer(keras.optimizers.Optimizer):
                              f"Received: stages={stages!r}")
         self._stages = tuple(_copy_stage(s, custom_objects) for s in stages)
         self._scales_lr = any(isinstance(s, ScaleByLearningRate) for s in self._stages)
-        self._first_update = False
+        # Per-apply values (cleared, never re-assigned: setting an attribute of a Keras
+        # optimizer goes through its tracker, a cost paid per variable and batch).
         self._step_cache = {}
 
     @property
@@ -89,24 +91,26 @@ class ChainOptimizer(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         # The first update_step of this call updates once-per-step scalar state.
-        self._first_update = True
-        self._step_cache = {}
+        self._step_cache.clear()
         return super().apply(grads, trainable_variables)
 
     def update_step(self, gradient, variable, learning_rate):
+        # Backend tensors and their own operators from here on (see kerastools._native).
         dtype = variable.dtype
-        lr = ops.cast(learning_rate, dtype)
-        g = ops.cast(dense(gradient, variable), dtype)
-        is_first, self._first_update = self._first_update, False
+        cache = self._step_cache
+        is_first = "first" not in cache
+        cache["first"] = False
+        lr = cache.get(("learning_rate", dtype))
+        if lr is None:
+            lr = cache[("learning_rate", dtype)] = xp.cast(learning_rate, dtype)
+        g = xp.cast(dense(gradient, variable), dtype)
         # The documented subclassing pattern of keras.optimizers.Optimizer.
         index = self._get_variable_index(variable)
-        ctx = StepContext(self, variable, index, g, lr, is_first, self._step_cache)
+        ctx = StepContext(self, variable, index, g, lr, is_first, cache)
         u = g
         for stage in self._stages:
             u = stage.apply(u, ctx)
-        if not self._scales_lr:
-            u = ops.multiply(u, lr)
-        self.assign_sub(variable, u)
+        xp.assign_sub(self, variable, u, None if self._scales_lr else lr)
 
     # ----------------------------------------------------- scheduled coefficients
     def coefficient_stages(self):

@@ -19,6 +19,7 @@ import sys
 import keras
 from keras import ops
 
+from kerastools import _native as xp
 from kerastools._checks import check_choice
 from kerastools._checks import check_finite
 from kerastools._checks import check_in_range
@@ -130,10 +131,10 @@ def coefficient_value(value, ctx, dtype=None, offset=0):
     """
     dtype = dtype or ctx.dtype
     if isinstance(value, keras.Variable):
-        return ops.cast(value, dtype)
+        return xp.cast(value, dtype)
     if callable(value):
         value = value(ctx.iterations + offset if offset else ctx.iterations)
-    return ops.cast(value, dtype)
+    return xp.cast(value, dtype)
 
 
 def check_filter(name, value):
@@ -205,7 +206,7 @@ class StepContext:
     def step(self):
         """``iterations + 1`` as a float in ``scalar_dtype(variable)`` (1-based step)."""
         if self._step is None:
-            self._step = ops.cast(self.iterations + 1, scalar_dtype(self.variable))
+            self._step = xp.cast(xp.read(self.iterations), scalar_dtype(self.variable)) + 1.0
         return self._step
 
 
@@ -292,6 +293,7 @@ class _FilterRunner:
         self.pole = pole
         self.incremental = incremental
         self.coefficient = None
+        self._fixed = {}  # dtype -> coefficients of a fixed explicit pole
 
     def build(self, optimizer, variables, name, initializer="zeros"):
         f = self.filter
@@ -311,6 +313,10 @@ class _FilterRunner:
         if self.pole is None:
             return self.filter.b, self.filter.a
         # An explicit pole is cast before 1 - p is formed (Keras' Nadam does so).
+        if isinstance(self.pole, float) and not xp.compiling():  # the same at every step
+            if dtype not in self._fixed:
+                self._fixed[dtype] = self.filter.with_pole(coefficient_value(self.pole, ctx, dtype))
+            return self._fixed[dtype]
         pole = self.coefficient if self.coefficient is not None else self.pole
         return self.filter.with_pole(coefficient_value(pole, ctx, dtype))
 
@@ -319,9 +325,13 @@ class _FilterRunner:
         f = self.filter
         b, a = self.coefficients(ctx, ctx.dtype)
         state = self.state[ctx.index] if state is None else state
-        y, new = f.recursion(x, state, b, a, incremental=self.incremental)
-        for var, value in zip(state, new):
-            ctx.optimizer.assign(var, value)
+        current = [xp.read(v) for v in state]
+        if xp.EAGER:  # no copy of the state, fewer temporaries
+            y = f.recursion_in_place(x, current, b, a, incremental=self.incremental)
+        else:
+            y, new = f.recursion(x, current, b, a, incremental=self.incremental)
+            for var, value in zip(state, new):
+                xp.assign(ctx.optimizer, var, value)
         if not f.transient_compensation:
             return y, None
         sdtype = scalar_dtype(ctx.variable)
@@ -330,15 +340,16 @@ class _FilterRunner:
             # Closed form of a fixed pole: one value per step and dtype for all variables.
             def closed_form():
                 cb, ca = self.coefficients(ctx, sdtype) if self.pole is not None else (b, a)
-                return ops.cast(f.compensation(ctx.step, (), cb, ca, dtype=sdtype)[0], ctx.dtype)
+                return xp.cast(f.compensation(ctx.step, (), cb, ca, dtype=sdtype)[0], ctx.dtype)
 
             return y, ctx.cached((id(self), ctx.dtype), closed_form)
         if step_state or self.pole is not None:
             b, a = self.coefficients(ctx, sdtype)
-        scale, new_s = f.compensation(ctx.step, step_state, b, a, dtype=sdtype)
-        for var, value in zip(step_state, new_s):
-            ctx.optimizer.assign(var, value)
-        return y, ops.cast(scale, ctx.dtype)
+        current = [xp.read(v) for v in step_state]
+        scale, new_s = f.compensation(ctx.step, current, b, a, dtype=sdtype)
+        for var, value, now in zip(step_state, new_s, current):
+            xp.assign(ctx.optimizer, var, value, now)
+        return y, xp.cast(scale, ctx.dtype)
 
 
 def _check_pole_family(name, filt, pole):
@@ -368,7 +379,7 @@ class ScaleByLearningRate(Stage):
         super().__init__(name=name)
 
     def apply(self, update, ctx):
-        return ops.multiply(update, ctx.learning_rate)
+        return update * ctx.learning_rate
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -416,7 +427,7 @@ class Filter(Stage):
 
     def apply(self, update, ctx):
         y, scale = self._runner.run(update, ctx)
-        return y if scale is None else ops.divide(y, scale)
+        return y if scale is None else y / scale
 
     def coefficient_variable(self):
         return self._runner.coefficient
@@ -520,28 +531,28 @@ class Normalize(Stage):
 
     def apply(self, update, ctx):
         g = ctx.gradient
-        n, scale = self._runner.run(ops.square(g), ctx)
+        n, scale = self._runner.run(xp.square(g), ctx)
         if self._clip:
-            n = ops.maximum(n, 0.0)
+            n = xp.maximum(n, 0.0)
         if self.centered:
             c, _ = self._runner.run(g, ctx, state=self.mean[ctx.index])
-            c2 = ops.square(c)
-            n = ops.subtract(n, c2 if scale is None else ops.divide(c2, scale))
+            c2 = xp.square(c)
+            n = n - (c2 if scale is None else c2 / scale)
         if self.amsgrad:
             (n_max,) = self.maximum[ctx.index]
-            n = ops.maximum(n_max, n)
-            ctx.optimizer.assign(n_max, n)
+            n = xp.maximum(n_max, n)
+            xp.assign(ctx.optimizer, n_max, n)
         eps = self.epsilon
         if self.epsilon_placement == "outside_uncompensated":
-            den = ops.add(ops.sqrt(n), eps)
+            den = xp.sqrt(n) + eps
             if scale is not None:
-                update = ops.multiply(update, ops.sqrt(scale))
-            return ops.divide(update, den)
+                update = update * xp.sqrt(scale)
+            return update / den
         if scale is not None:
-            n = ops.divide(n, scale)
+            n = n / scale
         if self.epsilon_placement == "inside":
-            return ops.divide(update, ops.sqrt(ops.add(n, eps)))
-        return ops.divide(update, ops.add(ops.sqrt(n), eps))
+            return update / xp.sqrt(n + eps)
+        return update / (xp.sqrt(n) + eps)
 
     def coefficient_variable(self):
         return self._runner.coefficient
@@ -589,8 +600,8 @@ class UpdateRMS(Stage):
 
     def apply(self, update, ctx):
         (d,) = self._runner.state[ctx.index]
-        out = ops.multiply(ops.sqrt(ops.add(d, self.epsilon)), update)
-        self._runner.run(ops.square(out), ctx)
+        out = xp.sqrt(xp.read(d) + self.epsilon) * update
+        self._runner.run(xp.square(out), ctx)
         return out
 
     def get_config(self):
@@ -628,30 +639,31 @@ class NesterovLookahead(Stage):
 
     def momentum_at(self, t, dtype):
         """``u_t = beta_1 (1 - 0.5 decay**t)`` for the 1-based step ``t``, in ``dtype``."""
-        t = ops.cast(t, dtype)
-        return ops.cast(self.beta_1, dtype) * (
-            1.0 - 0.5 * ops.power(ops.cast(self.decay, dtype), t))
+        t = xp.cast(t, dtype)
+        return xp.cast(self.beta_1, dtype) * (
+            1.0 - 0.5 * xp.power(xp.cast(self.decay, dtype), t))
 
     def apply(self, update, ctx):
         dtype = ctx.dtype
-        t = ctx.iterations + 1
-        u_t = self.momentum_at(t, dtype)
-        u_next = self.momentum_at(t + 1, dtype)
+        t = xp.read(ctx.iterations) + 1
+        # u_t and u_{t+1}: once per step and dtype, shared by the variables.
+        u_t, u_next = ctx.cached((id(self), dtype), lambda: (
+            self.momentum_at(t, dtype), self.momentum_at(t + 1, dtype)))
         (product,) = self.products[ctx.index]
-        pdtype = product.dtype
+        p = xp.read(product)
+        pdtype = keras.backend.standardize_dtype(product.dtype)
         if keras.backend.backend() == "torch":
             # Keras' PyTorch Nadam multiplies by u_t computed in the dtype.
-            new = product * self.momentum_at(t, pdtype)
+            new = p * (u_t if pdtype == dtype else self.momentum_at(t, pdtype))
         else:
             # Keras' generic Nadam: (P * beta_1) * (1 - 0.5 * decay**t).
-            new = (product * self.beta_1) * (
-                1.0 - 0.5 * ops.power(self.decay, ops.cast(t, pdtype)))
-        ctx.optimizer.assign(product, new)
-        prod_t = ops.cast(new, dtype)
+            new = (p * self.beta_1) * (
+                1.0 - 0.5 * xp.power(self.decay, xp.cast(t, pdtype)))
+        xp.assign(ctx.optimizer, product, new)
+        prod_t = xp.cast(new, dtype)
         prod_next = prod_t * u_next
-        g = ctx.gradient
-        return ops.add(ops.divide(ops.multiply(u_next, update), 1.0 - prod_next),
-                       ops.divide(ops.multiply(1.0 - u_t, g), 1.0 - prod_t))
+        return (u_next * update) / (1.0 - prod_next) + ((1.0 - u_t) * ctx.gradient) / (
+            1.0 - prod_t)
 
     def get_config(self):
         return {"beta_1": self.beta_1, "decay": self.decay, "name": self.name}
@@ -670,7 +682,7 @@ class Sign(Stage):
         super().__init__(name=name)
 
     def apply(self, update, ctx):
-        return ops.sign(update)
+        return xp.sign(update)
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -705,11 +717,16 @@ class LionFilter(Stage):
         self.m = _per_variable(optimizer, variables, [self.name])
 
     def apply(self, update, ctx):
-        (m,) = self.m[ctx.index]
-        b1 = ops.cast(self.beta_1, ctx.dtype)
-        b2 = ops.cast(self.beta_2, ctx.dtype)
-        out = ops.add(ops.multiply(m, b1), ops.multiply(update, 1.0 - b1))
-        ctx.optimizer.assign(m, ops.add(ops.multiply(m, b2), ops.multiply(update, 1.0 - b2)))
+        (m_var,) = self.m[ctx.index]
+        m = xp.read(m_var)
+        if xp.EAGER:  # in place, as Keras' PyTorch Lion
+            out = xp.axpy_(m * self.beta_1, 1.0 - self.beta_1, update)
+            xp.axpy_(xp.scale_(m, self.beta_2), 1.0 - self.beta_2, update)
+            return out
+        b1 = xp.cast(self.beta_1, ctx.dtype)
+        b2 = xp.cast(self.beta_2, ctx.dtype)
+        out = m * b1 + update * (1.0 - b1)
+        xp.assign(ctx.optimizer, m_var, m * b2 + update * (1.0 - b2))
         return out
 
     def get_config(self):
@@ -731,11 +748,10 @@ class TrustRatio(Stage):
         super().__init__(name=name)
 
     def apply(self, update, ctx):
-        w_norm = ops.sqrt(ops.sum(ops.power(ctx.variable, 2)))
-        u_norm = ops.sqrt(ops.sum(ops.power(update, 2)))
-        ratio = ops.where(ops.greater(w_norm, 0),
-                          ops.where(ops.greater(u_norm, 0), w_norm / u_norm, 1.0), 1.0)
-        return ops.multiply(ratio, update)
+        w_norm = xp.sqrt(xp.sum(xp.square(xp.read(ctx.variable))))
+        u_norm = xp.sqrt(xp.sum(xp.square(update)))
+        ratio = xp.where(w_norm > 0, xp.where(u_norm > 0, w_norm / u_norm, 1.0), 1.0)
+        return ratio * update
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -764,9 +780,9 @@ class InfinityNorm(Stage):
 
     def apply(self, update, ctx):
         (r,) = self.r[ctx.index]
-        r_new = ops.maximum(ops.multiply(self.beta_2, r), ops.abs(ctx.gradient))
-        ctx.optimizer.assign(r, r_new)
-        return ops.divide(update, ops.add(r_new, self.epsilon))
+        r_new = xp.maximum(xp.read(r) * self.beta_2, xp.absolute(ctx.gradient))
+        xp.assign(ctx.optimizer, r, r_new)
+        return update / (r_new + self.epsilon)
 
     def get_config(self):
         return {"beta_2": self.beta_2, "epsilon": self.epsilon, "name": self.name}
@@ -793,7 +809,7 @@ class WeightDecay(Stage):
         self.rate = check_non_negative("rate", rate)
 
     def apply(self, update, ctx):
-        return ops.add(update, ops.multiply(ops.cast(self.rate, ctx.dtype), ctx.variable))
+        return update + xp.cast(self.rate, ctx.dtype) * xp.read(ctx.variable)
 
     def get_config(self):
         return {"rate": self.rate, "name": self.name}
