@@ -10,6 +10,7 @@ from kerastools.optimizers.stages import ScaleByLearningRate
 from kerastools.optimizers.stages import Stage
 from kerastools.optimizers.stages import StepContext
 from kerastools.optimizers.stages import dense
+from kerastools.optimizers.stages import times
 
 
 def _copy_stage(stage, custom_objects=None):
@@ -38,6 +39,10 @@ class ChainOptimizer(keras.optimizers.Optimizer):
     u = g
     for stage in stages: u = stage.apply(u)     # filters, normalisers, ...
     w -= lr * u        (w -= u if a ScaleByLearningRate stage applied lr)
+
+    Scalars (the learning rate, transient compensation) travel beside the
+    update through the stages that are linear in it (``Stage.apply_scaled``)
+    and multiply it once, at the end.
     ```
 
     Each stage keeps its state in optimizer variables named after it (so
@@ -107,10 +112,11 @@ class ChainOptimizer(keras.optimizers.Optimizer):
         # The documented subclassing pattern of keras.optimizers.Optimizer.
         index = self._get_variable_index(variable)
         ctx = StepContext(self, variable, index, g, lr, is_first, cache)
-        u = g
+        # The update travels with a scalar factor (None: 1), multiplied in once at the end.
+        u, factor = g, None
         for stage in self._stages:
-            u = stage.apply(u, ctx)
-        xp.assign_sub(self, variable, u, None if self._scales_lr else lr)
+            u, factor = stage.apply_scaled(u, factor, ctx)
+        xp.assign_sub(self, variable, u, factor if self._scales_lr else times(factor, lr))
 
     # ----------------------------------------------------- scheduled coefficients
     def coefficient_stages(self):

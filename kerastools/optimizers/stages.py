@@ -246,6 +246,21 @@ class Stage:
         """Returns the transformed update. Default: unchanged."""
         return update
 
+    def apply_scaled(self, update, factor, ctx):
+        """``apply`` to ``factor * update``, as ``(new_update, new_factor)``.
+
+        ``factor`` is a scalar (a 0-d tensor in the variable dtype) or None for
+        1; the result stands for ``new_factor * new_update``. Stages linear in
+        the update (a learning rate, a filter, a normalisation) override this
+        to carry the scalar beside the tensor, so that a chain multiplies its
+        scalars together and the update by their product once, as Keras'
+        optimizers fold ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
+        Default: multiply first, then ``apply``.
+        """
+        if factor is not None:
+            update = update * factor
+        return self.apply(update, ctx), None
+
     def get_config(self):
         return {"name": self.name}
 
@@ -256,6 +271,18 @@ class Stage:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def times(a, b):
+    """``a * b`` for scalar factors where None stands for 1."""
+    if a is None:
+        return b
+    return a if b is None else a * b
+
+
+def _unscaled(result):
+    update, factor = result
+    return update if factor is None else update * factor
 
 
 def _per_variable(optimizer, variables, names, initializer="zeros"):
@@ -320,16 +347,23 @@ class _FilterRunner:
         pole = self.coefficient if self.coefficient is not None else self.pole
         return self.filter.with_pole(coefficient_value(pole, ctx, dtype))
 
-    def run(self, x, ctx, state=None):
-        """``(y_raw, scale or None)``; assigns the new state (``state`` overrides the slots)."""
+    def takes_gain(self):
+        """Whether ``run(gain=k)`` can filter ``k * x`` by scaling ``b`` (not the
+        incremental AR1 form, nor the Nesterov form, which do not use ``b``)."""
+        return not self.incremental and self.filter.family() != "nesterov"
+
+    def run(self, x, ctx, state=None, gain=None):
+        """``(y_raw, scale or None)`` of ``gain * x``; assigns the new state (``state``
+        overrides the slots). ``gain`` (a scalar, see ``takes_gain``) scales ``b``."""
         f = self.filter
         b, a = self.coefficients(ctx, ctx.dtype)
+        bx = b if gain is None else tuple(gain if _is_unit(c) else c * gain for c in b)
         state = self.state[ctx.index] if state is None else state
         current = [xp.read(v) for v in state]
         if xp.EAGER:  # no copy of the state, fewer temporaries
-            y = f.recursion_in_place(x, current, b, a, incremental=self.incremental)
+            y = f.recursion_in_place(x, current, bx, a, incremental=self.incremental)
         else:
-            y, new = f.recursion(x, current, b, a, incremental=self.incremental)
+            y, new = f.recursion(x, current, bx, a, incremental=self.incremental)
             for var, value in zip(state, new):
                 xp.assign(ctx.optimizer, var, value)
         if not f.transient_compensation:
@@ -350,6 +384,10 @@ class _FilterRunner:
         for var, value, now in zip(step_state, new_s, current):
             xp.assign(ctx.optimizer, var, value, now)
         return y, xp.cast(scale, ctx.dtype)
+
+
+def _is_unit(c):
+    return isinstance(c, float) and c == 1.0
 
 
 def _check_pole_family(name, filt, pole):
@@ -380,6 +418,9 @@ class ScaleByLearningRate(Stage):
 
     def apply(self, update, ctx):
         return update * ctx.learning_rate
+
+    def apply_scaled(self, update, factor, ctx):
+        return update, times(factor, ctx.learning_rate)
 
 
 @keras.saving.register_keras_serializable(package="kerastools")
@@ -426,8 +467,13 @@ class Filter(Stage):
         self._runner.build(optimizer, variables, self.name)
 
     def apply(self, update, ctx):
-        y, scale = self._runner.run(update, ctx)
-        return y if scale is None else y / scale
+        return _unscaled(self.apply_scaled(update, None, ctx))
+
+    def apply_scaled(self, update, factor, ctx):
+        if factor is not None and not self._runner.takes_gain():
+            update, factor = update * factor, None
+        y, scale = self._runner.run(update, ctx, gain=factor)
+        return y, (None if scale is None else 1.0 / scale)
 
     def coefficient_variable(self):
         return self._runner.coefficient
@@ -530,6 +576,9 @@ class Normalize(Stage):
                         if self.amsgrad else None)
 
     def apply(self, update, ctx):
+        return _unscaled(self.apply_scaled(update, None, ctx))
+
+    def apply_scaled(self, update, factor, ctx):
         g = ctx.gradient
         n, scale = self._runner.run(xp.square(g), ctx)
         if self._clip:
@@ -540,19 +589,20 @@ class Normalize(Stage):
             n = n - (c2 if scale is None else c2 / scale)
         if self.amsgrad:
             (n_max,) = self.maximum[ctx.index]
-            n = xp.maximum(n_max, n)
-            xp.assign(ctx.optimizer, n_max, n)
+            if xp.EAGER:
+                n = xp.maximum_(xp.read(n_max), n)
+            else:
+                n = xp.maximum(n_max, n)
+                xp.assign(ctx.optimizer, n_max, n)
         eps = self.epsilon
         if self.epsilon_placement == "outside_uncompensated":
             den = xp.sqrt(n) + eps
-            if scale is not None:
-                update = update * xp.sqrt(scale)
-            return update / den
+            return update / den, (factor if scale is None else times(factor, xp.sqrt(scale)))
         if scale is not None:
             n = n / scale
         if self.epsilon_placement == "inside":
-            return update / xp.sqrt(n + eps)
-        return update / (xp.sqrt(n) + eps)
+            return update / xp.sqrt(n + eps), factor
+        return update / (xp.sqrt(n) + eps), factor
 
     def coefficient_variable(self):
         return self._runner.coefficient
@@ -644,6 +694,9 @@ class NesterovLookahead(Stage):
             1.0 - 0.5 * xp.power(xp.cast(self.decay, dtype), t))
 
     def apply(self, update, ctx):
+        return _unscaled(self.apply_scaled(update, None, ctx))
+
+    def apply_scaled(self, update, factor, ctx):
         dtype = ctx.dtype
         t = xp.read(ctx.iterations) + 1
         # u_t and u_{t+1}: once per step and dtype, shared by the variables.
@@ -662,8 +715,12 @@ class NesterovLookahead(Stage):
         xp.assign(ctx.optimizer, product, new)
         prod_t = xp.cast(new, dtype)
         prod_next = prod_t * u_next
-        return (u_next * update) / (1.0 - prod_next) + ((1.0 - u_t) * ctx.gradient) / (
-            1.0 - prod_t)
+        if factor is None:  # Keras' Nadam, rounding included
+            return (u_next * update) / (1.0 - prod_next) + ((1.0 - u_t) * ctx.gradient) / (
+                1.0 - prod_t), None
+        # A scalar factor joins u_{t+1} / (1 - P_{t+1}): one multiply on the tensor.
+        c_m = factor * (u_next / (1.0 - prod_next))
+        return xp.axpy(c_m, update, ((1.0 - u_t) * ctx.gradient) / (1.0 - prod_t)), None
 
     def get_config(self):
         return {"beta_1": self.beta_1, "decay": self.decay, "name": self.name}
@@ -784,6 +841,9 @@ class InfinityNorm(Stage):
         xp.assign(ctx.optimizer, r, r_new)
         return update / (r_new + self.epsilon)
 
+    def apply_scaled(self, update, factor, ctx):
+        return self.apply(update, ctx), factor  # linear in the update
+
     def get_config(self):
         return {"beta_2": self.beta_2, "epsilon": self.epsilon, "name": self.name}
 
@@ -836,4 +896,5 @@ __all__ = [
     "dense",
     "scalar_dtype",
     "serialize_coefficient",
+    "times",
 ]
