@@ -36,13 +36,8 @@ EAGER = keras.backend.backend() == "torch"
 if EAGER:
     import torch
 
-    absolute = torch.abs
+    _ops = torch
     power = torch.pow
-    sign = torch.sign
-    sqrt = torch.sqrt
-    square = torch.square
-    sum = torch.sum  # noqa: A001
-    where = torch.where
 
     def compiling():
         """True while ``torch.compile`` traces (``jit_compile=True``): keep nothing then."""
@@ -132,13 +127,8 @@ if EAGER:
 else:
     from keras import ops
 
-    absolute = ops.absolute
+    _ops = ops
     power = ops.power
-    sign = ops.sign
-    sqrt = ops.sqrt
-    square = ops.square
-    sum = ops.sum  # noqa: A001
-    where = ops.where
     maximum = ops.maximum
 
     def cast(x, dtype):
@@ -161,6 +151,14 @@ else:
         """``optimizer.assign_sub(variable, value * scale)`` (``scale``: 0-d or None)."""
         optimizer.assign_sub(variable, value if scale is None else value * scale)
 
+
+# The same names in torch and keras.ops.
+absolute = _ops.abs
+sign = _ops.sign
+sqrt = _ops.sqrt
+square = _ops.square
+sum = _ops.sum  # noqa: A001
+where = _ops.where
 
 __all__ = ["EAGER", "absolute", "assign", "assign_sub", "axpy", "cast", "compiling",
            "maximum", "power", "read", "sign", "sqrt", "square", "sum", "where"]

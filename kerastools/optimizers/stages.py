@@ -11,6 +11,13 @@ update in ``apply(update, ctx)`` with ``keras.ops``.
 Transient compensation (Adam's bias correction) comes from the filter core,
 ``kerastools.filters.ARMAFilter.compensation``; no stage writes
 ``1 - beta**t`` itself.
+
+A stage linear in the update also overrides ``apply_scaled(update, factor,
+ctx)``: scalar factors (the learning rate, a compensation) then stay beside
+the tensor and the chain multiplies the update by their product once, as
+Keras' Adam folds ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``. The
+arithmetic goes through ``kerastools._native`` (``keras.ops`` where the step is
+traced; torch's own operators, with in-place state updates, on PyTorch).
 """
 
 import inspect
