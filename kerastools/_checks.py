@@ -7,6 +7,8 @@ so that the message names the argument and the value received.
 import math
 import numbers
 
+import numpy as np
+
 
 def _fail(name, requirement, value):
     raise ValueError(
@@ -67,6 +69,15 @@ def check_choice(name, value, choices):
     if value not in choices:
         _fail(name, f"one of {sorted(choices)!r}", value)
     return value
+
+
+def check_bool(name, value, allow_none=False):
+    """A Python bool (or None where ``allow_none``); NumPy's bool is taken as a bool."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(name, "a bool or None" if allow_none else "a bool", value)
+    return bool(value)
 
 
 def check_seed(seed):

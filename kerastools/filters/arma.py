@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from kerastools import _native
+from kerastools._checks import check_bool
 from kerastools._checks import check_choice
 from kerastools._checks import check_in_range
 from kerastools._checks import check_positive_int
@@ -110,12 +111,8 @@ class ARMAFilter:
     def __init__(self, b, a=(), transient_compensation=False, name=None):
         self.b = _coefficients("b", b, allow_empty=False)
         self.a = _coefficients("a", a, allow_empty=True)
-        if not isinstance(transient_compensation, (bool, np.bool_)):
-            raise ValueError(
-                "Argument `transient_compensation` must be a bool. "
-                f"Received: transient_compensation={transient_compensation!r}"
-            )
-        self.transient_compensation = bool(transient_compensation)
+        self.transient_compensation = check_bool("transient_compensation",
+                                                 transient_compensation)
         if name is not None and not isinstance(name, str):
             raise ValueError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerastools._checks import check_bool
 from kerastools._checks import check_finite
 from kerastools._checks import check_in_range
 from kerastools._checks import check_non_negative
@@ -152,10 +153,8 @@ class MovingAverage(Stage):
     def __init__(self, beta=0.9, transient_compensation=True, name="momentum"):
         super().__init__(name=name)
         self.beta = _check_beta("beta", beta)
-        if not isinstance(transient_compensation, bool):
-            raise ValueError("Argument `transient_compensation` must be a bool. "
-                             f"Received: transient_compensation={transient_compensation!r}")
-        self.transient_compensation = transient_compensation
+        self.transient_compensation = check_bool("transient_compensation",
+                                                 transient_compensation)
 
     def build(self, optimizer, variables):
         self.m = _slots(optimizer, variables, self.name)
@@ -383,10 +382,8 @@ class QuasiHyperbolic(Stage):
         super().__init__(name=name)
         self.beta = _check_beta("beta", beta)
         self.nu = check_in_range("nu", nu, 0.0, 1.0, high_closed=True)
-        if not isinstance(transient_compensation, bool):
-            raise ValueError("Argument `transient_compensation` must be a bool. "
-                             f"Received: transient_compensation={transient_compensation!r}")
-        self.transient_compensation = transient_compensation
+        self.transient_compensation = check_bool("transient_compensation",
+                                                 transient_compensation)
 
     def build(self, optimizer, variables):
         self.m = _slots(optimizer, variables, self.name)

@@ -27,6 +27,7 @@ import keras
 from keras import ops
 
 from kerastools import _native as xp
+from kerastools._checks import check_bool
 from kerastools._checks import check_choice
 from kerastools._checks import check_finite
 from kerastools._checks import check_in_range
@@ -462,10 +463,7 @@ class Filter(Stage):
         self.filter = check_filter("filter", filter)
         self.pole = check_coefficient("pole", pole)
         _check_pole_family("pole", self.filter, self.pole)
-        if incremental is not None and not isinstance(incremental, bool):
-            raise ValueError(f"Argument `incremental` must be a bool or None. "
-                             f"Received: incremental={incremental!r}")
-        self.incremental = incremental
+        self.incremental = check_bool("incremental", incremental, allow_none=True)
         auto = self.filter.family() == "ar1_dc" and self.filter.transient_compensation
         self._runner = _FilterRunner(self.filter, self.pole,
                                      auto if incremental is None else incremental)
@@ -560,14 +558,9 @@ class Normalize(Stage):
         if self.initial_value and self.filter.order != 1:
             raise ValueError("Argument `initial_value` needs a first-order filter. "
                              f"Received: initial_value={initial_value!r}")
-        for arg, v in (("centered", centered), ("amsgrad", amsgrad)):
-            if not isinstance(v, bool):
-                raise ValueError(f"Argument `{arg}` must be a bool. Received: {arg}={v!r}")
-        self.centered, self.amsgrad = centered, amsgrad
-        if incremental is not None and not isinstance(incremental, bool):
-            raise ValueError(f"Argument `incremental` must be a bool or None. "
-                             f"Received: incremental={incremental!r}")
-        self.incremental = incremental
+        self.centered = check_bool("centered", centered)
+        self.amsgrad = check_bool("amsgrad", amsgrad)
+        self.incremental = check_bool("incremental", incremental, allow_none=True)
         auto = self.filter.family() == "ar1_dc" and self.filter.transient_compensation
         self._runner = _FilterRunner(self.filter, self.pole,
                                      auto if incremental is None else incremental)
