@@ -39,11 +39,11 @@ class ChainOptimizer(keras.optimizers.Optimizer):
     u = g
     for stage in stages: u = stage.apply(u)     # filters, normalisers, ...
     w -= lr * u        (w -= u if a ScaleByLearningRate stage applied lr)
+    ```
 
     Scalars (the learning rate, transient compensation) travel beside the
     update through the stages that are linear in it (``Stage.apply_scaled``)
     and multiply it once, at the end.
-    ```
 
     Each stage keeps its state in optimizer variables named after it (so
     ``model.save`` keeps them). Sparse gradients (TensorFlow's
