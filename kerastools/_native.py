@@ -74,20 +74,26 @@ if EAGER:
         else:
             target.copy_(value)
 
-    def assign_sub(optimizer, variable, value, scale=None):
-        """``optimizer.assign_sub(variable, value * scale)``, in place (``scale``: 0-d)."""
+    def assign_sub(optimizer, variable, value, scale=None, divisor=None):
+        """``optimizer.assign_sub(variable, value * scale / divisor)``, in place.
+
+        ``scale``: 0-d or None; ``divisor``: a tensor or None.
+        """
         target = read(variable)
         if (not isinstance(value, torch.Tensor) or value.dtype != target.dtype
-                or (scale is not None and scale.dtype != target.dtype)):
-            return optimizer.assign_sub(variable, value if scale is None else value * scale)
+                or (scale is not None and scale.dtype != target.dtype)
+                or (divisor is not None and divisor.dtype != target.dtype)):
+            return optimizer.assign_sub(variable, _quotient(value, scale, divisor))
         if torch.is_grad_enabled():
             with torch.no_grad():
-                _sub_(target, value, scale)
+                _sub_(target, value, scale, divisor)
         else:
-            _sub_(target, value, scale)
+            _sub_(target, value, scale, divisor)
 
-    def _sub_(target, value, scale):
-        if scale is None:
+    def _sub_(target, value, scale, divisor):
+        if divisor is not None:  # (value * scale) / divisor, rounded as Keras' Adam
+            target.addcdiv_(value if scale is None else value * scale, divisor, value=-1.0)
+        elif scale is None:
             target.sub_(value)
         else:
             target.addcmul_(value, scale, value=-1.0)
@@ -147,9 +153,17 @@ else:
         """``optimizer.assign(variable, value)`` (``current`` is not needed here)."""
         optimizer.assign(variable, value)
 
-    def assign_sub(optimizer, variable, value, scale=None):
-        """``optimizer.assign_sub(variable, value * scale)`` (``scale``: 0-d or None)."""
-        optimizer.assign_sub(variable, value if scale is None else value * scale)
+    def assign_sub(optimizer, variable, value, scale=None, divisor=None):
+        """``optimizer.assign_sub(variable, value * scale / divisor)`` (``scale``: 0-d or
+        None; ``divisor``: a tensor or None)."""
+        optimizer.assign_sub(variable, _quotient(value, scale, divisor))
+
+
+def _quotient(value, scale, divisor):
+    """``(value * scale) / divisor``, a None factor left out."""
+    if scale is not None:
+        value = value * scale
+    return value if divisor is None else value / divisor
 
 
 # The same names in torch and keras.ops.

@@ -11,6 +11,7 @@ from kerastools.optimizers.stages import Stage
 from kerastools.optimizers.stages import StepContext
 from kerastools.optimizers.stages import dense
 from kerastools.optimizers.stages import times
+from kerastools.optimizers.stages import value
 
 
 def _copy_stage(stage, custom_objects=None):
@@ -43,7 +44,9 @@ class ChainOptimizer(keras.optimizers.Optimizer):
 
     Scalars (the learning rate, transient compensation) travel beside the
     update through the stages that are linear in it (``Stage.apply_scaled``)
-    and multiply it once, at the end.
+    and multiply it once, at the end; a last stage that divides (a
+    normalisation, ``Stage.apply_divided``) divides after that, as Keras'
+    Adam computes ``(m * alpha) / (sqrt(v) + eps)``.
 
     Each stage keeps its state in optimizer variables named after it (so
     ``model.save`` keeps them). Sparse gradients (TensorFlow's
@@ -112,11 +115,17 @@ class ChainOptimizer(keras.optimizers.Optimizer):
         # The documented subclassing pattern of keras.optimizers.Optimizer.
         index = self._get_variable_index(variable)
         ctx = StepContext(self, variable, index, g, lr, is_first, cache)
-        # The update travels with a scalar factor (None: 1), multiplied in once at the end.
-        u, factor = g, None
-        for stage in self._stages:
-            u, factor = stage.apply_scaled(u, factor, ctx)
-        xp.assign_sub(self, variable, u, factor if self._scales_lr else times(factor, lr))
+        # The update travels with a scalar factor (None: 1), multiplied in once at the end;
+        # the last stage's division (a normalisation) comes after it, as in Keras.
+        u, factor, divisor = g, None, None
+        if self._stages:
+            *body, last = self._stages
+            for stage in body:
+                u, factor = stage.apply_scaled(u, factor, ctx)
+            u, factor, divisor = last.apply_divided(u, factor, ctx)
+        if not self._scales_lr:
+            factor = times(factor, lr)
+        xp.assign_sub(self, variable, u, value(factor), divisor)
 
     # ----------------------------------------------------- scheduled coefficients
     def coefficient_stages(self):

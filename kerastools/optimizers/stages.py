@@ -15,7 +15,10 @@ Transient compensation (Adam's bias correction) comes from the filter core,
 A stage linear in the update also overrides ``apply_scaled(update, factor,
 ctx)``: scalar factors (the learning rate, a compensation) then stay beside
 the tensor and the chain multiplies the update by their product once, as
-Keras' Adam folds ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``. The
+Keras' Adam folds ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``. A stage that
+ends in a division (``Normalize``) also overrides ``apply_divided``: as the
+chain's last stage it leaves that division to the chain, which then divides
+the fully scaled update, as Keras does (``(m * alpha) / (sqrt(v) + eps)``). The
 arithmetic goes through ``kerastools._native`` (``keras.ops`` where the step is
 traced; torch's own operators, with in-place state updates, on PyTorch).
 """
@@ -266,8 +269,19 @@ class Stage:
         Default: multiply first, then ``apply``.
         """
         if factor is not None:
-            update = update * factor
+            update = update * value(factor)
         return self.apply(update, ctx), None
+
+    def apply_divided(self, update, factor, ctx):
+        """``apply_scaled`` with its last division left out, as
+        ``(new_update, new_factor, divisor)`` standing for
+        ``new_factor * new_update / divisor`` (``divisor``: a tensor, or None).
+
+        The chain calls it on its last stage and divides once it has multiplied
+        the update by every scalar, the learning rate included.
+        Default: ``apply_scaled``, no divisor.
+        """
+        return (*self.apply_scaled(update, factor, ctx), None)
 
     def get_config(self):
         return {"name": self.name}
@@ -282,15 +296,41 @@ class Stage:
 
 
 def times(a, b):
-    """``a * b`` for scalar factors where None stands for 1."""
+    """``a * b`` for scalar factors: None stands for 1, a ``(numerator,
+    denominator)`` tuple for a quotient whose division waits for ``value``."""
     if a is None:
         return b
-    return a if b is None else a * b
+    if b is None:
+        return a
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        (na, da), (nb, db) = _ratio(a), _ratio(b)
+        return times(na, nb), times(da, db)
+    return a * b
+
+
+def over(a, d):
+    """The factor ``a / d`` (``a`` a factor, ``d`` a scalar), divided in ``value``."""
+    numerator, denominator = _ratio(a)
+    return numerator, times(denominator, d)
+
+
+def value(factor):
+    """A factor as one scalar (None for 1): a quotient is divided now, once."""
+    if not isinstance(factor, tuple):
+        return factor
+    numerator, denominator = factor
+    if denominator is None:
+        return numerator
+    return 1.0 / denominator if numerator is None else numerator / denominator
+
+
+def _ratio(factor):
+    return factor if isinstance(factor, tuple) else (factor, None)
 
 
 def _unscaled(result):
     update, factor = result
-    return update if factor is None else update * factor
+    return update if factor is None else update * value(factor)
 
 
 def _per_variable(optimizer, variables, names, initializer="zeros"):
@@ -394,6 +434,17 @@ class _FilterRunner:
         return y, xp.cast(scale, ctx.dtype)
 
 
+def _keras_incremental(filt):
+    """The default of ``incremental``: Keras' rounding of a compensated EMA.
+
+    Keras' generic optimizers (TensorFlow, JAX) write ``m += (g - m)(1 - p)``;
+    its PyTorch ones ``m = p m + (1 - p) g`` (``torch._foreach_mul_``, then
+    ``_foreach_add_``), which is the plain recursion.
+    """
+    return (filt.family() == "ar1_dc" and filt.transient_compensation
+            and keras.backend.backend() != "torch")
+
+
 def _is_unit(c):
     return isinstance(c, float) and c == 1.0
 
@@ -449,8 +500,10 @@ class Filter(Stage):
             explicit pole is cast to the variable dtype before ``1 - p``.
             Defaults to `None`.
         incremental: write a unit-DC-gain AR1 as ``y + (x - y)(1 - p)``
-            (Keras' Adam rounding); `None`: when the filter is a compensated
-            unit-DC-gain AR1. Defaults to `None`.
+            (the rounding of Keras' Adam on TensorFlow and JAX); `None`: when
+            the filter is a compensated unit-DC-gain AR1 and the backend is
+            not PyTorch (Keras' PyTorch Adam writes ``p y + (1 - p) x``).
+            Defaults to `None`.
         name: prefix of the state variables. Defaults to `"momentum"`.
 
     Example:
@@ -464,7 +517,7 @@ class Filter(Stage):
         self.pole = check_coefficient("pole", pole)
         _check_pole_family("pole", self.filter, self.pole)
         self.incremental = check_bool("incremental", incremental, allow_none=True)
-        auto = self.filter.family() == "ar1_dc" and self.filter.transient_compensation
+        auto = _keras_incremental(self.filter)
         self._runner = _FilterRunner(self.filter, self.pole,
                                      auto if incremental is None else incremental)
 
@@ -476,9 +529,9 @@ class Filter(Stage):
 
     def apply_scaled(self, update, factor, ctx):
         if factor is not None and not self._runner.takes_gain():
-            update, factor = update * factor, None
-        y, scale = self._runner.run(update, ctx, gain=factor)
-        return y, (None if scale is None else 1.0 / scale)
+            update, factor = update * value(factor), None
+        y, scale = self._runner.run(update, ctx, gain=value(factor))
+        return y, (None if scale is None else over(None, scale))
 
     def coefficient_variable(self):
         return self._runner.coefficient
@@ -561,7 +614,7 @@ class Normalize(Stage):
         self.centered = check_bool("centered", centered)
         self.amsgrad = check_bool("amsgrad", amsgrad)
         self.incremental = check_bool("incremental", incremental, allow_none=True)
-        auto = self.filter.family() == "ar1_dc" and self.filter.transient_compensation
+        auto = _keras_incremental(self.filter)
         self._runner = _FilterRunner(self.filter, self.pole,
                                      auto if incremental is None else incremental)
         self._clip = self.filter.family() is None
@@ -579,6 +632,10 @@ class Normalize(Stage):
         return _unscaled(self.apply_scaled(update, None, ctx))
 
     def apply_scaled(self, update, factor, ctx):
+        update, factor, divisor = self.apply_divided(update, factor, ctx)
+        return update / divisor, factor
+
+    def apply_divided(self, update, factor, ctx):
         g = ctx.gradient
         n, scale = self._runner.run(xp.square(g), ctx)
         if self._clip:
@@ -596,13 +653,13 @@ class Normalize(Stage):
                 xp.assign(ctx.optimizer, n_max, n)
         eps = self.epsilon
         if self.epsilon_placement == "outside_uncompensated":
-            den = xp.sqrt(n) + eps
-            return update / den, (factor if scale is None else times(factor, xp.sqrt(scale)))
+            factor = factor if scale is None else times(factor, xp.sqrt(scale))
+            return update, factor, xp.sqrt(n) + eps
         if scale is not None:
             n = n / scale
         if self.epsilon_placement == "inside":
-            return update / xp.sqrt(n + eps), factor
-        return update / (xp.sqrt(n) + eps), factor
+            return update, factor, xp.sqrt(n + eps)
+        return update, factor, xp.sqrt(n) + eps
 
     def coefficient_variable(self):
         return self._runner.coefficient
@@ -719,7 +776,7 @@ class NesterovLookahead(Stage):
             return (u_next * update) / (1.0 - prod_next) + ((1.0 - u_t) * ctx.gradient) / (
                 1.0 - prod_t), None
         # A scalar factor joins u_{t+1} / (1 - P_{t+1}): one multiply on the tensor.
-        c_m = factor * (u_next / (1.0 - prod_next))
+        c_m = value(factor) * (u_next / (1.0 - prod_next))
         return xp.axpy(c_m, update, ((1.0 - u_t) * ctx.gradient) / (1.0 - prod_t)), None
 
     def get_config(self):
