@@ -37,6 +37,10 @@ CASES = {
     "adamax": (lambda: K.Adamax(0.003), lambda: kto.adamax(0.003)),
     "lion": (lambda: K.Lion(0.001), lambda: kto.lion(0.001)),
     "lamb": (lambda: K.Lamb(0.003), lambda: kto.lamb(0.003)),
+    # 1 - beta exact in float32: Keras' PyTorch backend rounds the Python float 1 - beta through
+    # float32 in ops.multiply, also in a float64 run (default betas: 2e-8 from float64 maths).
+    "lamb_dyadic_betas": (lambda: K.Lamb(0.003, beta_1=0.875, beta_2=1 - 2**-10),
+                          lambda: kto.lamb(0.003, beta_1=0.875, beta_2=1 - 2**-10)),
     "adam_weight_decay_clipnorm": (
         lambda: K.Adam(0.003, weight_decay=0.01, clipnorm=0.5),
         lambda: kto.adam(0.003, weight_decay=0.01, clipnorm=0.5)),
@@ -75,11 +79,18 @@ def rel_err(a, b):
 
 
 FLOAT64_FAST = ("adam", "nadam")
-FLOAT32_SLOW = ("sgd_momentum_arg", "adagrad_init", "adamw_default")  # variants of cases run by default
+TORCH_LAMB = ("Keras' Lamb on PyTorch multiplies by 1 - beta through ops.multiply, which rounds the "
+              "Python float through float32 in a float64 run: 2e-8 from float64 maths, which the "
+              "preset follows (lamb_dyadic_betas: 1 - beta exact in float32, 1e-12)")
+# variants of cases run by default
+FLOAT32_SLOW = ("sgd_momentum_arg", "adagrad_init", "adamw_default", "lamb_dyadic_betas")
 PARAMS = [pytest.param(n, "float32", 1e-5, id=f"{n}-float32",
                        marks=pytest.mark.slow if n in FLOAT32_SLOW else ()) for n in CASES] + [
     pytest.param(n, "float64", 1e-12, id=f"{n}-float64",
-                 marks=() if n in FLOAT64_FAST else pytest.mark.slow) for n in CASES]
+                 marks=([] if n in FLOAT64_FAST else [pytest.mark.slow]) + (
+                     [pytest.mark.xfail(keras.backend.backend() == "torch", strict=True,
+                                        reason=TORCH_LAMB)] if n == "lamb" else []))
+    for n in CASES]
 
 
 @pytest.mark.parametrize("name, dtype, tol", PARAMS)
