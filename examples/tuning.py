@@ -15,7 +15,7 @@
 # This file is both `examples/tuning.py` and `notebooks/10_babysitting_and_tuning.ipynb` (a
 # jupytext pair). As a script:
 #
-#     python examples/tuning.py                    # the default search: Hyperband, 20 epochs
+#     python examples/tuning.py                    # the default search: Hyperband, 30 epochs
 #     python examples/tuning.py --tuner bayesian --max-trials 30 --epochs 15
 #     python examples/tuning.py --quick            # CI: random search, 2 trials, 1 epoch, a subset
 #
@@ -46,7 +46,7 @@ from kerastools.monitoring import babysit
 TUNERS = {"random": tuning.RandomSearch, "bayesian": tuning.BayesianOptimization,
           "hyperband": tuning.Hyperband}
 
-p = experiments.parser("Babysitting, then a Keras Tuner search on Fashion-MNIST.", epochs=20)
+p = experiments.parser("Babysitting, then a Keras Tuner search on Fashion-MNIST.", epochs=30)
 p.add_argument("--kind", choices=["mlp", "cnn"], default="mlp")
 p.add_argument("--tuner", choices=sorted(TUNERS), default=None,
                help="default hyperband (random with --quick)")

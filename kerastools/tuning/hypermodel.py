@@ -352,8 +352,8 @@ class FashionMNISTHyperModel(ClassifierHyperModel):
     Example:
 
     ```python
-    hypermodel = FashionMNISTHyperModel("mlp", epochs=20)
-    tuner = kerastools.tuning.Hyperband(hypermodel, objective="val_accuracy", max_epochs=20)
+    hypermodel = FashionMNISTHyperModel("mlp", epochs=30)
+    tuner = kerastools.tuning.Hyperband(hypermodel, objective="val_accuracy", max_epochs=30)
     tuner.search(x_train, y_train, validation_split=0.1)
     ```
     """
