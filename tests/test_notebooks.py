@@ -10,6 +10,7 @@ test_examples.py runs in `make test`, only the first notebook executes there; ev
 notebook executes in the slow tests.
 """
 
+import json
 import pathlib
 import runpy
 
@@ -51,6 +52,17 @@ def test_sync_check_sees_a_drifted_notebook(tmp_path):
     nbformat.write(nb, tmp_path / name)
     found = SYNC["problems"](pairs, notebooks=tmp_path)
     assert len(found) == 1 and "jupytext formats" in found[0], found
+
+
+def test_regenerated_notebooks_are_the_committed_ones():
+    """Cell ids come from the cells' text: `make notebooks` leaves unchanged notebooks alone."""
+    for script, notebook in PAIRS.items():
+        nb = SYNC["expected_notebook"](script, notebook)
+        ids = [c.id for c in nb.cells]
+        assert len(set(ids)) == len(ids), notebook
+        path = ROOT / "notebooks" / f"{notebook}.ipynb"
+        assert json.loads(nbformat.writes(nb)) == json.loads(path.read_text(encoding="utf-8")), (
+            f"{path.name} is not as `make notebooks` writes it (outputs, ids, metadata)")
 
 
 def run_notebook(path, cwd):

@@ -13,6 +13,7 @@ in Jupyter with jupytext installed saves the script as well.
 """
 
 import argparse
+import hashlib
 import pathlib
 import sys
 
@@ -58,10 +59,13 @@ def expected_notebook(script, notebook, examples=EXAMPLES):
     """The notebook the script stands for: its cells, no outputs, the pairing metadata."""
     nb = jupytext.read(examples / f"{script}.py", fmt="py:percent")
     out = nbformat.v4.new_notebook()
+    seen = set()
     for c in nb.cells:
         source = c.source.rstrip()
-        out.cells.append(nbformat.v4.new_markdown_cell(source) if c.cell_type == "markdown"
-                         else nbformat.v4.new_code_cell(source))
+        cell = (nbformat.v4.new_markdown_cell(source) if c.cell_type == "markdown"
+                else nbformat.v4.new_code_cell(source))
+        cell.id = cell_id(c.cell_type, source, seen)
+        out.cells.append(cell)
     out.metadata = {
         "kernelspec": dict(KERNELSPEC),
         "jupytext": {
@@ -71,6 +75,17 @@ def expected_notebook(script, notebook, examples=EXAMPLES):
         },
     }
     return out
+
+
+def cell_id(cell_type, source, seen):
+    """A cell id from the cell's text, so that `make notebooks` rewrites an unchanged cell
+    byte for byte (nbformat's are random); ``seen`` keeps the ids of one notebook unique."""
+    digest = hashlib.sha1(f"{cell_type}\n{source}".encode()).hexdigest()
+    n = 8
+    while digest[:n] in seen:
+        n += 1
+    seen.add(digest[:n])
+    return digest[:n]
 
 
 def problems(pairs=None, examples=EXAMPLES, notebooks=NOTEBOOKS):
@@ -111,7 +126,10 @@ def write():
         path = NOTEBOOKS / f"{notebook}.ipynb"
         nb = expected_notebook(script, notebook)
         nbformat.validate(nb)
-        nbformat.write(nb, path)
+        text = nbformat.writes(nb) + "\n"
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)} from examples/{script}.py")
 
 
