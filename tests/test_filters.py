@@ -245,3 +245,33 @@ def test_apply_matches_the_written_out_recursion():
 def test_butterworth_tiny_cutoff_is_rejected():
     with pytest.raises(ValueError, match="cutoff=1e-12"):
         ARMAFilter.butterworth(1, 1e-12)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the in-place recursion is for eager PyTorch tensors (the optimizers' "
+                           "hot path there); elsewhere the stages trace `recursion`")
+@pytest.mark.parametrize("filt", [
+    ARMAFilter.butterworth(2, 0.05), ARMAFilter.butterworth(3, 0.2),
+    ARMAFilter([0.5, 0.0, 0.25], [-0.3, 0.1]),  # a zero feed-forward tap
+    ARMAFilter([0.5, 0.2], [-0.3, 0.0, 0.1]),   # the last state fed back only
+    ARMAFilter([0.5, 0.2, 0.1], [0.0, 0.0]),    # FIR with a zero pole polynomial
+    ARMAFilter.ema(0.9), ARMAFilter.nesterov(0.9), ARMAFilter([2.0]),
+], ids=lambda f: repr(f.b) + repr(f.a))
+@pytest.mark.parametrize("tensor_b", [False, True])
+def test_recursion_in_place_equals_recursion(filt, tensor_b):
+    import torch
+
+    rng = np.random.default_rng(0)
+    xs = [torch.tensor(rng.normal(size=(7, 3)), dtype=torch.float64) for _ in range(12)]
+    b = tuple(torch.tensor(c, dtype=torch.float64) if tensor_b else c for c in filt.b)
+    order = filt.order
+    ref = [torch.zeros(7, 3, dtype=torch.float64) for _ in range(order)]
+    state = [torch.zeros(7, 3, dtype=torch.float64) for _ in range(order)]
+    for incremental in ((False, True) if filt.family() == "ar1_dc" else (False,)):
+        for x in xs:
+            y_ref, ref = filt.recursion(x, tuple(ref), b, incremental=incremental)
+            y = filt.recursion_in_place(x, state, b, incremental=incremental)
+            # add_(x, alpha=c) may round c * x + s once where recursion's x * c + s rounds twice
+            torch.testing.assert_close(y, y_ref, rtol=1e-12, atol=1e-13)
+            for s, r in zip(state, ref):
+                torch.testing.assert_close(s, r, rtol=1e-12, atol=1e-13)

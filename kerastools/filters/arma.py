@@ -515,15 +515,25 @@ class ARMAFilter:
             return _mul(b[0], x)
         n = len(state)
         y = _native.axpy(b[0], x, state[0])
+        # s[i-1] = s[i] + b[i] x - a[i] y (s[n] = 0), each written straight into s[i-1]: one
+        # pass over the weights fewer per state than a copy (or a zeroing), then an update.
         for i in range(1, n + 1):
             s = state[i - 1]
+            feed = i < len(b) and not _is_zero(b[i])
+            back = i <= len(a) and not _is_zero(a[i - 1])
             if i < n:
-                s.copy_(state[i])
+                if feed:
+                    _native.axpy_into(s, b[i], x, state[i])
+                else:
+                    s.copy_(state[i])
+            elif feed:
+                _native.scale_into(s, b[i], x)
+            elif back:
+                _native.scale_into(s, _neg(a[i - 1]), y)
+                back = False
             else:
                 s.zero_()
-            if i < len(b) and not _is_zero(b[i]):
-                _native.axpy_(s, b[i], x)
-            if i <= len(a) and not _is_zero(a[i - 1]):
+            if back:
                 _native.axpy_(s, _neg(a[i - 1]), y)
         return y
 
