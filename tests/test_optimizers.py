@@ -522,3 +522,19 @@ def test_stage_config_holds_every_constructor_argument():
             assert got == value, (cls.__name__, key, got, value)
         copy = cls.from_config(config)
         assert copy.get_config() == config
+
+
+def test_factor_algebra_divides_once():
+    """Factors multiply as numbers; a quotient stays apart until `value` divides once."""
+    assert st.times(None, None) is None and st.value(None) is None
+    assert st.times(None, 3.0) == 3.0 and st.times(2.0, None) == 2.0
+    f = st.over(None, 4.0)             # 1 / 4
+    assert f == (None, 4.0) and st.value(f) == 0.25
+    f = st.times(st.times(f, 3.0), 5.0)  # 15 / 4
+    assert f == (15.0, 4.0) and st.value(f) == 3.75
+    f = st.times(f, st.over(2.0, 3.0))   # 30 / 12
+    assert f == (30.0, 12.0) and st.value(f) == 2.5
+    assert st.value(st.over(7.0, 2.0)) == 3.5
+    # Keras' Adam order, lr * sqrt(1 - b2**t) / (1 - b1**t): numerator first, one division.
+    lr, root, s1 = np.float32(0.01), np.float32(np.sqrt(1 - 0.999)), np.float32(1 - 0.9)
+    assert st.value(st.times(st.times(st.over(None, s1), root), lr)) == (lr * root) / s1

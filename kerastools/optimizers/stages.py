@@ -260,12 +260,14 @@ class Stage:
     def apply_scaled(self, update, factor, ctx):
         """``apply`` to ``factor * update``, as ``(new_update, new_factor)``.
 
-        ``factor`` is a scalar (a 0-d tensor in the variable dtype) or None for
-        1; the result stands for ``new_factor * new_update``. Stages linear in
-        the update (a learning rate, a filter, a normalisation) override this
-        to carry the scalar beside the tensor, so that a chain multiplies its
-        scalars together and the update by their product once, as Keras'
-        optimizers fold ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
+        ``factor`` is None for 1, a scalar (a 0-d tensor in the variable dtype)
+        or a ``(numerator, denominator)`` pair whose division waits (combine
+        factors with ``times`` and ``over``; ``value(factor)`` gives the
+        scalar); the result stands for ``new_factor * new_update``. Stages
+        linear in the update (a learning rate, a filter, a normalisation)
+        override this to carry the scalar beside the tensor, so that a chain
+        multiplies its scalars together and the update by their product once,
+        as Keras' optimizers fold ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
         Default: multiply first, then ``apply``.
         """
         if factor is not None:
@@ -951,7 +953,9 @@ __all__ = [
     "check_filter",
     "coefficient_value",
     "dense",
+    "over",
     "scalar_dtype",
     "serialize_coefficient",
     "times",
+    "value",
 ]
